@@ -1,0 +1,57 @@
+"""First call in a fresh process against the steady state of the same call.
+
+glibc's mmap threshold is dynamic (128 KiB at start, raised to each freed mmap'd block's size
+up to 32 MiB), so the first large allocation of a process is served differently from the
+hundredth. The figures come from `allocbench.fresh`, which measures every (path, size) in
+freshly forked children of a clean interpreter, three times, and keeps the medians.
+"""
+
+from allocbench import fresh
+from allocbench.sizes import FRESH_SIZES
+
+from .common import HEADLINE_PATHS
+
+
+def _key(path, nbytes):
+    return f"{path}@{nbytes}"
+
+
+class FreshProcess:
+    """Time and page faults of the first call in a process and of the settled calls after it."""
+
+    params = (HEADLINE_PATHS, list(FRESH_SIZES))
+    param_names = ("path", "nbytes")
+    timeout = 300
+
+    def setup_cache(self):
+        records = fresh.measure(HEADLINE_PATHS, FRESH_SIZES, repeats=3)
+        return {_key(r["path"], r["nbytes"]): r for r in records}
+
+    def setup(self, figures, path, nbytes):
+        if _key(path, nbytes) not in figures:
+            raise NotImplementedError("not measured: the size does not fit in memory")
+        self.record = figures[_key(path, nbytes)]
+
+    def track_first_call_seconds(self, figures, path, nbytes):
+        """Seconds taken by the first call in a fresh process."""
+        return self.record["first_seconds"]
+
+    track_first_call_seconds.unit = "seconds"
+
+    def track_steady_seconds(self, figures, path, nbytes):
+        """Seconds per call once the allocator has settled (median of 3, after 2 settling calls)."""
+        return self.record["steady_seconds"]
+
+    track_steady_seconds.unit = "seconds"
+
+    def track_first_call_faults(self, figures, path, nbytes):
+        """Minor page faults taken by the first call in a fresh process."""
+        return self.record["first_faults"]
+
+    track_first_call_faults.unit = "faults"
+
+    def track_steady_faults(self, figures, path, nbytes):
+        """Minor page faults per call once the allocator has settled."""
+        return self.record["steady_faults"]
+
+    track_steady_faults.unit = "faults"

@@ -1,0 +1,87 @@
+"""What an allocation costs the operating system: page faults and resident memory per call.
+
+asv's peakmem_ sees the whole process (a 150-190 MB baseline with numba loaded), so it cannot
+tell these sizes apart; these track_ benchmarks read the counters around the calls instead.
+"""
+
+import statistics
+
+from allocbench.probes import minor_faults, page_size, resident_bytes
+from allocbench.sizes import TRACK_SIZES, MiB
+
+from .common import PATH_NAMES, bind
+
+WARMUP_CALLS = 3
+
+
+def calls_for(nbytes):
+    """Enough calls to average over: 50 for small arrays, 3 from 21 MiB up."""
+    return max(3, min(50, (64 * MiB) // nbytes))
+
+
+class PageFaults:
+    """Minor page faults per call, in the steady state after a few warm-up calls.
+
+    A fault is the kernel handing the process a fresh zeroed page on first touch: about one
+    per 4 KiB page written, unless the memory is reused or backed by huge pages.
+    """
+
+    params = (PATH_NAMES, list(TRACK_SIZES))
+    param_names = ("path", "nbytes")
+
+    def setup(self, path, nbytes):
+        self.alloc = bind(path, nbytes)
+        self.calls = calls_for(nbytes)
+        for _ in range(WARMUP_CALLS):
+            self.alloc().fill(1)
+
+    def _faults_per_call(self, write):
+        calls = self.calls
+        before = minor_faults()
+        for _ in range(calls):
+            array = self.alloc()
+            if write:
+                array.fill(1)
+            del array
+        return (minor_faults() - before) / calls
+
+    def track_faults_alloc(self, path, nbytes):
+        """Faults taken by the allocation alone."""
+        return self._faults_per_call(write=False)
+
+    track_faults_alloc.unit = "faults"
+
+    def track_faults_alloc_and_write(self, path, nbytes):
+        """Faults taken by the allocation plus writing every element."""
+        return self._faults_per_call(write=True)
+
+    track_faults_alloc_and_write.unit = "faults"
+
+
+class ResidentMemory:
+    """Resident memory added by one allocation while the array is still alive, in bytes.
+
+    Eager zeroing makes the whole array resident at once; a lazily zeroed array adds almost
+    nothing until it is written.
+    """
+
+    params = (PATH_NAMES, list(TRACK_SIZES))
+    param_names = ("path", "nbytes")
+
+    def setup(self, path, nbytes):
+        self.alloc = bind(path, nbytes)
+        resident_bytes()  # raises NotImplementedError (n/a) where RSS cannot be read
+        for _ in range(WARMUP_CALLS):
+            self.alloc()
+
+    def track_resident_added(self, path, nbytes):
+        """Median RSS growth from allocating the array (rounded to whole pages)."""
+        added = []
+        for _ in range(calls_for(nbytes)):
+            before = resident_bytes()
+            array = self.alloc()
+            added.append(resident_bytes() - before)
+            del array
+        return statistics.median(added) // page_size() * page_size()
+
+    track_resident_added.unit = "bytes"

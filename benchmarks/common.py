@@ -1,0 +1,23 @@
+"""Shared by the benchmark files: path names by group, and binding with an n/a for misfits."""
+
+from allocbench import PATHS
+from allocbench.paths import Alloc
+from allocbench.probes import fits_in_memory
+from allocbench.sizes import format_size, shape_for
+
+PATH_NAMES = list(PATHS)
+
+#: The paths worth repeating for other dtypes, 2-D shapes and fresh processes.
+HEADLINE_PATHS = ["numpy.zeros", "numpy.empty", "numba.zeros", "numba.empty", "mixed.zeros_in"]
+
+
+def skip_unless_fits(nbytes, copies=2):
+    """Raise NotImplementedError (asv shows n/a) if `copies` arrays do not fit in memory."""
+    if not fits_in_memory(nbytes, copies):
+        raise NotImplementedError(f"{format_size(nbytes)} x {copies} does not fit in memory")
+
+
+def bind(path, nbytes, dtype="float64", ndim=1) -> Alloc:
+    """The path bound to `nbytes` of `dtype` in `ndim` dimensions, compiled and warmed up."""
+    skip_unless_fits(nbytes)
+    return PATHS[path].bind(shape_for(nbytes, dtype, ndim), dtype)

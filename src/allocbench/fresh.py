@@ -1,0 +1,164 @@
+"""First call in a fresh process against steady state, for allocation paths and sizes.
+
+glibc's mmap threshold is dynamic: it starts at 128 KiB and rises to the size of each mmap'd
+block that is freed, up to 32 MiB. So the first large allocation of a process can be served
+differently from the hundredth. Each measurement here runs in a newly forked child of a clean
+interpreter that has imported numpy and numba and compiled the path with a one-element array,
+but allocated nothing large: the first call is timed, then a few untimed calls settle the
+allocator, then the steady-state calls are timed.
+
+Run ``python -m allocbench.fresh --json`` (or ``allocbench fresh``) for the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from typing import Dict, List, Optional, Sequence
+
+from allocbench.paths import PATHS, Alloc
+from allocbench.probes import fits_in_memory, minor_faults
+from allocbench.sizes import FRESH_SIZES, shape_for
+
+#: The paths measured by default: numpy's and numba's zeros and empty, and the seed's mixed path.
+FRESH_PATHS = ("numpy.zeros", "numba.zeros", "numpy.empty", "numba.empty", "mixed.zeros_in")
+
+SETTLE_CALLS = 2
+STEADY_CALLS = 3
+
+
+def _timed_call(alloc: Alloc) -> Dict[str, float]:
+    faults = minor_faults()
+    start = time.perf_counter()
+    array = alloc()
+    seconds = time.perf_counter() - start
+    faults = minor_faults() - faults
+    del array
+    return {"seconds": seconds, "faults": faults}
+
+
+def measure_first_and_steady(alloc: Alloc) -> Dict[str, float]:
+    """Time the first call of `alloc` in this process, then the steady state after it settles."""
+    first = _timed_call(alloc)
+    for _ in range(SETTLE_CALLS):
+        alloc()
+    steady = [_timed_call(alloc) for _ in range(STEADY_CALLS)]
+    return {
+        "first_seconds": first["seconds"],
+        "first_faults": first["faults"],
+        "steady_seconds": statistics.median(s["seconds"] for s in steady),
+        "steady_faults": statistics.median(s["faults"] for s in steady),
+    }
+
+
+def _in_forked_child(alloc: Alloc) -> Dict[str, float]:
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: measure, report through the pipe, leave without cleanup
+        os.close(read_end)
+        try:
+            payload = json.dumps(measure_first_and_steady(alloc))
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent
+            payload = json.dumps({"error": repr(exc)})
+        with os.fdopen(write_end, "w") as pipe:
+            pipe.write(payload)
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        data = json.loads(pipe.read() or '{"error": "child wrote nothing"}')
+    os.waitpid(pid, 0)
+    if "error" in data:
+        raise RuntimeError(f"fresh-process measurement failed: {data['error']}")
+    return data
+
+
+def _in_subprocess(path: str, nbytes: int) -> Dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, "-m", "allocbench.fresh", "--single", path, str(nbytes)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(out)
+
+
+def measure_here(
+    paths: Sequence[str], sizes: Sequence[int], repeats: int
+) -> List[Dict[str, object]]:
+    """Measure every (path, size) `repeats` times, each in a fresh child of this process.
+
+    Sizes that do not fit in available memory are left out.
+    """
+    records: List[Dict[str, object]] = []
+    for nbytes in sizes:
+        if not fits_in_memory(nbytes, copies=2):
+            continue
+        for path in paths:
+            alloc = PATHS[path].bind(shape_for(nbytes))
+            runs = [
+                _in_forked_child(alloc) if hasattr(os, "fork") else _in_subprocess(path, nbytes)
+                for _ in range(repeats)
+            ]
+            record: Dict[str, object] = {"path": path, "nbytes": nbytes, "repeats": repeats}
+            for key in runs[0]:
+                record[key] = statistics.median(run[key] for run in runs)
+            records.append(record)
+    return records
+
+
+def measure(
+    paths: Sequence[str] = FRESH_PATHS,
+    sizes: Sequence[int] = FRESH_SIZES,
+    repeats: int = 3,
+) -> List[Dict[str, object]]:
+    """Run `measure_here` in a clean interpreter, so the caller's own heap cannot bias it."""
+    unknown = [p for p in paths if p not in PATHS]
+    if unknown:
+        raise ValueError(f"unknown allocation path(s): {', '.join(unknown)}")
+    command = [sys.executable, "-m", "allocbench.fresh", "--json", "--repeats", str(repeats)]
+    command += ["--paths", *paths, "--sizes", *map(str, sizes)]
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m allocbench.fresh", description=__doc__)
+    parser.add_argument("--paths", nargs="+", default=list(FRESH_PATHS), choices=list(PATHS))
+    parser.add_argument("--sizes", nargs="+", type=int, default=list(FRESH_SIZES))
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", action="store_true", help="print JSON records")
+    parser.add_argument("--single", nargs=2, metavar=("PATH", "NBYTES"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.single:
+        path, nbytes = args.single
+        print(json.dumps(measure_first_and_steady(PATHS[path].bind(shape_for(int(nbytes))))))
+        return 0
+    records = measure_here(args.paths, args.sizes, args.repeats)
+    if args.json:
+        print(json.dumps(records, indent=1))
+    else:
+        print(format_table(records))
+    return 0
+
+
+def format_table(records: Sequence[Dict[str, object]]) -> str:
+    """The records as an aligned text table, times in microseconds."""
+    from allocbench.sizes import format_size
+
+    lines = [f"{'path':<16} {'size':>9} {'first us':>10} {'faults':>7} {'steady us':>10} {'faults':>7}"]
+    for r in records:
+        lines.append(
+            f"{r['path']:<16} {format_size(r['nbytes']):>9} "
+            f"{r['first_seconds'] * 1e6:>10.1f} {r['first_faults']:>7.0f} "
+            f"{r['steady_seconds'] * 1e6:>10.1f} {r['steady_faults']:>7.0f}"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

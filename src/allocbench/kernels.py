@@ -1,0 +1,140 @@
+"""The @njit functions behind the numba and mixed allocation paths.
+
+Each kernel is built per dtype (and per ndim where the body depends on it) as a closure, so
+the dtype is a compile-time constant exactly as in the seed's code. Passing the dtype as an
+argument instead costs about 8 us of dispatcher typing per call, more than the allocation
+itself at small sizes. numba's on-disk cache keys closures by their cell contents, so
+``cache=True`` keeps one entry per dtype.
+
+Importing this module imports numba; nothing else in allocbench does until a numba path is bound.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Dict, Tuple
+
+import numba
+import numpy as np
+
+from allocbench.paths import FULL_VALUE
+
+
+def _zeros(dt):
+    def zeros(shape):
+        return np.zeros(shape, dt)
+
+    return zeros
+
+
+def _empty(dt):
+    def empty(shape):
+        return np.empty(shape, dt)
+
+    return empty
+
+
+def _ones(dt):
+    def ones(shape):
+        return np.ones(shape, dt)
+
+    return ones
+
+
+def _full(dt):
+    def full(shape):
+        return np.full(shape, FULL_VALUE, dt)
+
+    return full
+
+
+def _empty_slice_fill(dt):
+    def empty_slice_fill(shape):
+        a = np.empty(shape, dt)
+        a[:] = 0
+        return a
+
+    return empty_slice_fill
+
+
+def _empty_loop_2d(dt):
+    # The seed's numba_loop: a nested loop over both dimensions.
+    def empty_loop(shape):
+        a = np.empty(shape, dt)
+        for i in range(a.shape[0]):
+            for j in range(a.shape[1]):
+                a[i, j] = 0
+        return a
+
+    return empty_loop
+
+
+def _empty_loop_flat(dt):
+    def empty_loop(shape):
+        a = np.empty(shape, dt)
+        flat = a.reshape(a.size)
+        for i in range(flat.shape[0]):
+            flat[i] = 0
+        return a
+
+    return empty_loop
+
+
+def _zeros_like(dt):
+    # The dtype comes from the prototype; dt only keeps one cache entry per dtype.
+    def zeros_like(proto):
+        return np.zeros_like(proto)
+
+    return zeros_like
+
+
+def _passthrough(dt):
+    def passthrough(a):
+        return a
+
+    return passthrough
+
+
+_FACTORIES = {
+    "zeros": _zeros,
+    "empty": _empty,
+    "ones": _ones,
+    "full": _full,
+    "empty_slice_fill": _empty_slice_fill,
+    "zeros_like": _zeros_like,
+    "passthrough": _passthrough,
+}
+
+_OBJMODE_SOURCE = """
+def objmode_zeros(shape):
+    with numba.objmode(out="{spec}"):
+        out = np.zeros(shape, np.{dtype})
+    return out
+"""
+
+_compiled: Dict[Tuple[str, str, int], Callable] = {}
+
+
+def _objmode_zeros(dtype: str, ndim: int) -> Callable:
+    # objmode needs the output type as a literal in the with-statement (numba 0.48 takes only
+    # strings), so the function is generated per dtype and ndim. It is not cached on disk:
+    # generated source has no file for numba's cache to key on.
+    spec = "{}[{}]".format(dtype, ", ".join([":"] * (ndim - 1) + ["::1"]))
+    namespace = {"numba": numba, "np": np}
+    exec(_OBJMODE_SOURCE.format(spec=spec, dtype=dtype), namespace)
+    return numba.njit(namespace["objmode_zeros"])
+
+
+def kernel(kind: str, dtype: str, ndim: int) -> Callable:
+    """The @njit dispatcher for `kind` ('zeros', 'empty_loop', ...) specialised to dtype/ndim."""
+    dtype = np.dtype(dtype).name
+    key = (kind, dtype, ndim if kind in ("empty_loop", "objmode_zeros") else 0)
+    if key not in _compiled:
+        if kind == "objmode_zeros":
+            _compiled[key] = _objmode_zeros(dtype, ndim)
+        else:
+            if kind == "empty_loop":
+                factory = _empty_loop_2d if ndim == 2 else _empty_loop_flat
+            else:
+                factory = _FACTORIES[kind]
+            _compiled[key] = numba.njit(cache=True)(factory(getattr(np, dtype)))
+    return _compiled[key]

@@ -1,0 +1,65 @@
+"""What the operating system says about this process: page faults, resident memory, free memory.
+
+Linux answers from /proc; elsewhere the fallbacks are getrusage, psutil if installed, and sysconf.
+A probe that has no answer on this platform raises NotImplementedError, which asv shows as n/a.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+from typing import Optional
+
+_STATM = "/proc/self/statm"
+_MEMINFO = "/proc/meminfo"
+
+
+def page_size() -> int:
+    """The base page size in bytes."""
+    return os.sysconf("SC_PAGE_SIZE")
+
+
+def minor_faults() -> int:
+    """Minor page faults of this process so far (first touches of fresh pages)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def resident_bytes() -> int:
+    """Resident set size of this process now, in bytes."""
+    if os.path.exists(_STATM):
+        with open(_STATM) as f:
+            return int(f.read().split()[1]) * page_size()
+    try:
+        import psutil
+    except ImportError:
+        raise NotImplementedError("no /proc/self/statm and no psutil: cannot read RSS") from None
+    return psutil.Process().memory_info().rss
+
+
+def available_memory() -> Optional[int]:
+    """Bytes that can be allocated and touched without swapping, or None if unknown."""
+    if os.path.exists(_MEMINFO):
+        with open(_MEMINFO) as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    try:
+        import psutil
+    except ImportError:
+        pass
+    else:
+        return psutil.virtual_memory().available
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * page_size()
+    except (ValueError, OSError):
+        return None
+
+
+#: Room left for the interpreter, numba and the OS on top of the arrays themselves.
+HEADROOM = 512 * 1024 * 1024
+
+
+def fits_in_memory(nbytes: int, copies: int = 1) -> bool:
+    """Whether `copies` arrays of `nbytes` fit in available memory with headroom to spare."""
+    available = available_memory()
+    return available is None or nbytes * copies + HEADROOM <= available
