@@ -63,7 +63,7 @@ def _in_forked_child(alloc: Alloc) -> Dict[str, float]:
         os.close(read_end)
         try:
             payload = json.dumps(measure_first_and_steady(alloc))
-        except BaseException as exc:  # noqa: BLE001 - reported to the parent
+        except BaseException as exc:  # reported to the parent
             payload = json.dumps({"error": repr(exc)})
         with os.fdopen(write_end, "w") as pipe:
             pipe.write(payload)
@@ -150,7 +150,8 @@ def format_table(records: Sequence[Dict[str, object]]) -> str:
     """The records as an aligned text table, times in microseconds."""
     from allocbench.sizes import format_size
 
-    lines = [f"{'path':<16} {'size':>9} {'first us':>10} {'faults':>7} {'steady us':>10} {'faults':>7}"]
+    header = ("path", "size", "first us", "faults", "steady us", "faults")
+    lines = ["{:<16} {:>9} {:>10} {:>7} {:>10} {:>7}".format(*header)]
     for r in records:
         lines.append(
             f"{r['path']:<16} {format_size(r['nbytes']):>9} "

@@ -109,7 +109,9 @@ PATHS: Mapping[str, AllocationPath] = _registry(
     AllocationPath("numpy.zeros", "np.zeros from Python: calloc", 0, _numpy(np.zeros)),
     AllocationPath("numpy.empty", "np.empty from Python: malloc, no fill", None, _numpy(np.empty)),
     AllocationPath("numpy.ones", "np.ones from Python: empty + fill", 1, _numpy(np.ones)),
-    AllocationPath("numpy.full", "np.full(shape, 0) from Python", FULL_VALUE, _numpy(np.full, FULL_VALUE)),
+    AllocationPath(
+        "numpy.full", "np.full(shape, 0) from Python", FULL_VALUE, _numpy(np.full, FULL_VALUE)
+    ),
     AllocationPath(
         "numpy.zeros_like", "np.zeros_like of an existing array, from Python", 0, _numpy_zeros_like
     ),
