@@ -15,8 +15,9 @@ class Alloc:
 
     params = (PATH_NAMES, list(ALLOC_SIZES))
     param_names = ("path", "nbytes")
-    # Ten samples a round, two rounds: the 256 MiB ratio then repeats within 1.5x run to run.
-    repeat = (5, 10, 10.0)
+    rounds = 1
+    repeat = (3, 10, 1.0)
+    warmup_time = 0.05
 
     def setup(self, path, nbytes):
         self.alloc = bind(path, nbytes)
@@ -36,7 +37,9 @@ class AllocAndWrite:
 
     params = (PATH_NAMES, list(USE_SIZES))
     param_names = ("path", "nbytes")
-    repeat = (5, 10, 10.0)
+    rounds = 1
+    repeat = (5, 10, 2.0)
+    warmup_time = 0.05
 
     def setup(self, path, nbytes):
         self.alloc = bind(path, nbytes)
@@ -55,6 +58,9 @@ class Layout:
 
     params = (HEADLINE_PATHS, ["float32", "int64", "uint8", "float64 2-D"], list(LAYOUT_SIZES))
     param_names = ("path", "layout", "nbytes")
+    rounds = 1
+    repeat = (3, 10, 1.0)
+    warmup_time = 0.05
 
     def setup(self, path, layout, nbytes):
         dtype, _, dims = layout.partition(" ")

@@ -7,6 +7,23 @@ from allocbench.sizes import format_size, shape_for
 
 PATH_NAMES = list(PATHS)
 
+
+def _compile_float64_paths():
+    """Compile every path for 1-D float64 once, at import.
+
+    asv's forkserver imports the suite once and forks a process per benchmark, so numba's
+    import and each kernel's compilation (or cache load) are paid here instead of in every one
+    of them. Where numba is missing the numba paths stay unbound and show as n/a.
+    """
+    for path in PATHS.values():
+        try:
+            path.bind((1,))
+        except NotImplementedError:
+            pass
+
+
+_compile_float64_paths()
+
 #: The paths worth repeating for other dtypes, 2-D shapes and fresh processes.
 HEADLINE_PATHS = ["numpy.zeros", "numpy.empty", "numba.zeros", "numba.empty", "mixed.zeros_in"]
 

@@ -122,8 +122,10 @@ def measure(
         raise ValueError(f"unknown allocation path(s): {', '.join(unknown)}")
     command = [sys.executable, "-m", "allocbench.fresh", "--json", "--repeats", str(repeats)]
     command += ["--paths", *paths, "--sizes", *map(str, sizes)]
-    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    return json.loads(out)
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"fresh-process measurement failed:\n{done.stderr.strip()}")
+    return json.loads(done.stdout)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

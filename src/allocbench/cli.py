@@ -1,0 +1,101 @@
+"""The `allocbench` command: list the allocation paths and sizes, measure fresh processes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Optional, Sequence
+
+from allocbench import fresh, sizes
+from allocbench.paths import PATHS
+from allocbench.probes import fits_in_memory
+
+
+def _paths(args: argparse.Namespace) -> int:
+    rows = [
+        {"name": p.name, "library": p.library, "value": p.value, "description": p.description}
+        for p in PATHS.values()
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        print(f"{r['name']:<{width}}  {r['description']}")
+    return 0
+
+
+def _sizes(args: argparse.Namespace) -> int:
+    grids = {
+        "alloc": sizes.ALLOC_SIZES,
+        "use": sizes.USE_SIZES,
+        "track": sizes.TRACK_SIZES,
+        "layout": sizes.LAYOUT_SIZES,
+        "fresh": sizes.FRESH_SIZES,
+    }
+    if args.json:
+        print(json.dumps({k: list(v) for k, v in grids.items()}, indent=1))
+        return 0
+    for name, grid in grids.items():
+        print(f"{name:<7} " + ", ".join(sizes.format_size(n) for n in grid))
+    return 0
+
+
+def _size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size in bytes: {text!r}") from None
+    if value <= 0 or value % 4096:
+        raise argparse.ArgumentTypeError(f"size must be a positive multiple of 4096: {value}")
+    return value
+
+
+def _fresh(args: argparse.Namespace) -> int:
+    too_big = [n for n in args.sizes if not fits_in_memory(n, copies=2)]
+    if too_big:
+        print(
+            "skipped, does not fit in available memory: "
+            + ", ".join(sizes.format_size(n) for n in too_big),
+            file=sys.stderr,
+        )
+    records = fresh.measure(args.paths, args.sizes, args.repeats)
+    print(json.dumps(records, indent=1) if args.json else fresh.format_table(records))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the `allocbench` command."""
+    parser = argparse.ArgumentParser(prog="allocbench", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("paths", help="list the allocation paths")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_paths)
+
+    p = sub.add_parser("sizes", help="list the size grids, in bytes")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_sizes)
+
+    p = sub.add_parser(
+        "fresh", help="first call in a fresh process against steady state (seconds)"
+    )
+    p.add_argument("--paths", nargs="+", default=list(fresh.FRESH_PATHS), choices=list(PATHS))
+    p.add_argument("--sizes", nargs="+", type=_size, default=list(sizes.FRESH_SIZES))
+    p.add_argument("--repeats", type=int, choices=range(1, 21), default=3, metavar="1-20")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_fresh)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of the `allocbench` console script."""
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+

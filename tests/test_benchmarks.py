@@ -1,0 +1,103 @@
+"""The benchmark classes, called directly: setup marks misfits n/a, and every method runs."""
+
+import inspect
+
+import pytest
+
+from benchmarks import bench_alloc, bench_fresh, bench_memory, bench_seed, common
+from allocbench import PATHS
+from allocbench.sizes import MiB
+
+
+def _classes():
+    for module in (bench_alloc, bench_memory, bench_fresh, bench_seed):
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == module.__name__:
+                yield cls
+
+
+def test_every_class_and_method_has_a_docstring():
+    for cls in _classes():
+        assert inspect.getdoc(cls), cls
+        methods = [m for m in vars(cls) if m.startswith(("time_", "track_"))]
+        assert methods, cls
+        for name in methods:
+            assert inspect.getdoc(getattr(cls, name)), f"{cls.__name__}.{name}"
+            if name.startswith("track_"):
+                assert getattr(cls, name).unit in ("faults", "bytes", "seconds")
+
+
+def test_params_come_from_the_registry():
+    assert bench_alloc.Alloc.params[0] == list(PATHS)
+    assert set(common.HEADLINE_PATHS) <= set(PATHS)
+
+
+def test_size_that_does_not_fit_is_na(monkeypatch):
+    monkeypatch.setattr(common, "fits_in_memory", lambda nbytes, copies=1: nbytes < 64 * MiB)
+    bench = bench_alloc.Alloc()
+    with pytest.raises(NotImplementedError, match="does not fit"):
+        bench.setup("numba.zeros", 256 * MiB)
+    bench.setup("numba.zeros", 1 * MiB)
+    seed = bench_seed.SeedQuestion()
+    with pytest.raises(NotImplementedError, match="does not fit"):
+        seed.setup(10000)
+
+
+@pytest.mark.parametrize("cls, method", [(bench_alloc.Alloc, "time_alloc"),
+                                         (bench_alloc.AllocAndWrite, "time_alloc_and_write")])  # fmt: skip
+def test_time_methods_run(cls, method):
+    bench = cls()
+    bench.setup("numba.empty_loop", 1 * MiB)
+    assert getattr(bench, method)("numba.empty_loop", 1 * MiB) is None
+
+
+def test_layout_parses_its_layouts():
+    bench = bench_alloc.Layout()
+    for layout in bench_alloc.Layout.params[1]:
+        bench.setup("numba.zeros", layout, 64 * 1024)
+        array = bench.alloc()
+        dtype, _, dims = layout.partition(" ")
+        assert array.dtype == dtype and array.ndim == (2 if dims else 1)
+        assert array.nbytes == 64 * 1024
+
+
+def test_page_faults_tell_eager_from_lazy_zeroing():
+    faults = {}
+    for path in ("numpy.zeros", "numba.zeros"):
+        bench = bench_memory.PageFaults()
+        bench.setup(path, 64 * MiB)
+        faults[path] = bench.track_faults_alloc(path, 64 * MiB)
+        written = bench.track_faults_alloc_and_write(path, 64 * MiB)
+        assert written >= 64 * MiB // (2 * MiB)  # writing always faults, at least per huge page
+    assert faults["numba.zeros"] >= 64 * MiB // 4096 // 2
+    assert faults["numpy.zeros"] <= 16
+
+
+def test_resident_memory_tells_eager_from_lazy_zeroing():
+    added = {}
+    for path in ("numpy.zeros", "numba.zeros"):
+        bench = bench_memory.ResidentMemory()
+        bench.setup(path, 64 * MiB)
+        added[path] = bench.track_resident_added(path, 64 * MiB)
+    assert added["numba.zeros"] >= 60 * MiB
+    assert added["numpy.zeros"] <= 1 * MiB
+
+
+def test_fresh_process_benchmark(monkeypatch):
+    monkeypatch.setattr(bench_fresh, "FRESH_SIZES", (16 * MiB,))
+    monkeypatch.setattr(bench_fresh, "HEADLINE_PATHS", ["numba.zeros"])
+    bench = bench_fresh.FreshProcess()
+    figures = bench.setup_cache()
+    bench.setup(figures, "numba.zeros", 16 * MiB)
+    # The first 16 MiB block comes from fresh mmap'd pages: numba zeroes and faults each one.
+    assert bench.track_first_call_faults(figures, "numba.zeros", 16 * MiB) >= 16 * MiB // 4096 // 2
+    assert bench.track_first_call_seconds(figures, "numba.zeros", 16 * MiB) > 0
+    with pytest.raises(NotImplementedError):
+        bench.setup(figures, "numba.zeros", 1 * MiB)
+
+
+def test_seed_benchmarks_run():
+    bench = bench_seed.SeedPlot()
+    bench.setup(1000)
+    for name in ("time_numpy_zeros", "time_numba_zeros", "time_numba_loop"):
+        getattr(bench, name)(1000)

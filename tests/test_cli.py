@@ -1,0 +1,61 @@
+"""The `allocbench` command: listing and refusing bad input with a clear message."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from allocbench import PATHS, sizes
+from allocbench.cli import main
+
+
+def test_paths_lists_every_path(capsys):
+    assert main(["paths"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in out] == list(PATHS)
+
+
+def test_paths_json(capsys):
+    main(["paths", "--json"])
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in rows] == list(PATHS)
+    assert {r["library"] for r in rows} == {"numpy", "numba", "mixed"}
+
+
+def test_sizes_json(capsys):
+    main(["sizes", "--json"])
+    grids = json.loads(capsys.readouterr().out)
+    assert grids["alloc"] == list(sizes.ALLOC_SIZES)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["fresh", "--paths", "numpy.nope"], "invalid choice"),
+        (["fresh", "--sizes", "12"], "positive multiple of 4096"),
+        (["fresh", "--sizes", "1e9"], "not a size in bytes"),
+        (["fresh", "--repeats", "0"], "invalid choice"),
+        (["nope"], "invalid choice"),
+    ],
+)
+def test_bad_input_is_refused(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_console_script_runs():
+    out = subprocess.run(
+        [sys.executable, "-m", "allocbench.cli", "paths"], capture_output=True, text=True,
+        check=True,
+    ).stdout  # fmt: skip
+    assert "numba.zeros" in out
+
+
+def test_fresh_command_json(capsys):
+    assert main(["fresh", "--paths", "numpy.empty", "--sizes", "1048576", "--repeats", "1",
+                 "--json"]) == 0  # fmt: skip
+    (record,) = json.loads(capsys.readouterr().out)
+    assert record["path"] == "numpy.empty" and record["nbytes"] == 1048576
