@@ -1,11 +1,19 @@
 """Time every allocation path across sizes: the allocation alone, then with first use."""
 
-from allocbench.sizes import ALLOC_SIZES, LAYOUT_SIZES, USE_SIZES
+from allocbench.sizes import ALLOC_SIZES, LAYOUT_SIZES, USE_SIZES, MiB
 
-from .common import HEADLINE_PATHS, PATH_NAMES, bind
+from .common import HEADLINE_PATHS, PATH_NAMES, OneRound, bind
+
+try:  # numpy >= 2
+    from numpy._core.multiarray import _set_madvise_hugepage
+except ImportError:
+    try:  # numpy 1.20 - 1.26
+        from numpy.core.multiarray import _set_madvise_hugepage
+    except ImportError:
+        _set_madvise_hugepage = None
 
 
-class Alloc:
+class Alloc(OneRound):
     """Getting a fresh 1-D float64 array and dropping it: the seed's `%timeit pure_numba(n)`.
 
     No element is read or written, so a lazily zeroed allocation (numpy's calloc above the
@@ -15,9 +23,6 @@ class Alloc:
 
     params = (PATH_NAMES, list(ALLOC_SIZES))
     param_names = ("path", "nbytes")
-    rounds = 1
-    repeat = (3, 10, 1.0)
-    warmup_time = 0.05
 
     def setup(self, path, nbytes):
         self.alloc = bind(path, nbytes)
@@ -27,7 +32,7 @@ class Alloc:
         self.alloc()
 
 
-class AllocAndWrite:
+class AllocAndWrite(OneRound):
     """Getting a fresh 1-D float64 array and then writing every element once.
 
     This is the fair comparison: memory handed out lazily is paid for on first touch, one
@@ -37,9 +42,8 @@ class AllocAndWrite:
 
     params = (PATH_NAMES, list(USE_SIZES))
     param_names = ("path", "nbytes")
-    rounds = 1
+    # Five or more samples: the 256 MiB ratios must repeat within 10% from run to run.
     repeat = (5, 10, 2.0)
-    warmup_time = 0.05
 
     def setup(self, path, nbytes):
         self.alloc = bind(path, nbytes)
@@ -49,7 +53,7 @@ class AllocAndWrite:
         self.alloc().fill(1)
 
 
-class Layout:
+class Layout(OneRound):
     """Other dtypes and 2-D shapes, for the headline paths at three sizes.
 
     The cost of zeroing depends on bytes, not elements: these confirm that float32, int64,
@@ -58,9 +62,6 @@ class Layout:
 
     params = (HEADLINE_PATHS, ["float32", "int64", "uint8", "float64 2-D"], list(LAYOUT_SIZES))
     param_names = ("path", "layout", "nbytes")
-    rounds = 1
-    repeat = (3, 10, 1.0)
-    warmup_time = 0.05
 
     def setup(self, path, layout, nbytes):
         dtype, _, dims = layout.partition(" ")
@@ -71,5 +72,37 @@ class Layout:
         self.alloc()
 
     def time_alloc_and_write(self, path, layout, nbytes):
+        """One call of the path, then `a.fill(1)`."""
+        self.alloc().fill(1)
+
+
+class HugePageAdvice(OneRound):
+    """Allocation + first use with numpy's transparent-huge-page advice on and off.
+
+    numpy calls madvise(MADV_HUGEPAGE) on its own allocations of 4 MiB and more, so where
+    the kernel's THP mode is `madvise` its arrays fault in 2 MiB at a time; numba's runtime
+    allocates with plain malloc and faults 4 KiB at a time. Turning numpy's advice off
+    (numpy's own switch, `_set_madvise_hugepage`) shows how much of the gap after first use
+    is page size rather than zeroing. The numba paths do not read the switch: they are the
+    control.
+    """
+
+    params = (
+        ["numpy.zeros", "numpy.empty", "numba.zeros", "numba.empty"],
+        ["on", "off"],
+        [16 * MiB, 256 * MiB],
+    )
+    param_names = ("path", "numpy_advice", "nbytes")
+
+    def setup(self, path, numpy_advice, nbytes):
+        if _set_madvise_hugepage is None:
+            raise NotImplementedError("this numpy has no _set_madvise_hugepage switch")
+        self.alloc = bind(path, nbytes)
+        self.previous = _set_madvise_hugepage(numpy_advice == "on")
+
+    def teardown(self, path, numpy_advice, nbytes):
+        _set_madvise_hugepage(self.previous)
+
+    def time_alloc_and_write(self, path, numpy_advice, nbytes):
         """One call of the path, then `a.fill(1)`."""
         self.alloc().fill(1)

@@ -2,10 +2,10 @@
 
 from allocbench import seed
 
-from .common import skip_unless_fits
+from .common import OneRound, skip_unless_fits
 
 
-class SeedQuestion:
+class SeedQuestion(OneRound):
     """The question's three functions: np.zeros((n, n)) from Python, inside @jit(nopython=True),
     and from Python passed into a jitted function. On a Mac with numba 0.48 at n=10000 the
     author saw 4.96 us, 344 ms and 3.8 us.
@@ -31,7 +31,7 @@ class SeedQuestion:
         seed.mixed_numba1(n)
 
 
-class SeedPlot:
+class SeedPlot(OneRound):
     """The answer's plot script around its 32 MB line: 2048 x 2048 float64 is exactly 32 MiB.
 
     numba_loop fills a (2n, n) float32 array, the same number of bytes, in a nested loop.

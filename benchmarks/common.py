@@ -1,5 +1,7 @@
 """Shared by the benchmark files: path names by group, and binding with an n/a for misfits."""
 
+import contextlib
+
 from allocbench import PATHS
 from allocbench.paths import Alloc
 from allocbench.probes import fits_in_memory
@@ -16,16 +18,23 @@ def _compile_float64_paths():
     of them. Where numba is missing the numba paths stay unbound and show as n/a.
     """
     for path in PATHS.values():
-        try:
+        with contextlib.suppress(NotImplementedError):
             path.bind((1,))
-        except NotImplementedError:
-            pass
 
 
 _compile_float64_paths()
 
 #: The paths worth repeating for other dtypes, 2-D shapes and fresh processes.
 HEADLINE_PATHS = ["numpy.zeros", "numpy.empty", "numba.zeros", "numba.empty", "mixed.zeros_in"]
+
+
+class OneRound:
+    """Timing settings for classes with many parameter combinations: one process per
+    combination (asv's default is two rounds), at least three samples, a short warm-up."""
+
+    rounds = 1
+    repeat = (3, 10, 1.0)
+    warmup_time = 0.05
 
 
 def skip_unless_fits(nbytes, copies=2):

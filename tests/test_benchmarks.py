@@ -4,9 +4,9 @@ import inspect
 
 import pytest
 
-from benchmarks import bench_alloc, bench_fresh, bench_memory, bench_seed, common
 from allocbench import PATHS
 from allocbench.sizes import MiB
+from benchmarks import bench_alloc, bench_fresh, bench_memory, bench_seed, common
 
 
 def _classes():
@@ -43,8 +43,10 @@ def test_size_that_does_not_fit_is_na(monkeypatch):
         seed.setup(10000)
 
 
-@pytest.mark.parametrize("cls, method", [(bench_alloc.Alloc, "time_alloc"),
-                                         (bench_alloc.AllocAndWrite, "time_alloc_and_write")])  # fmt: skip
+@pytest.mark.parametrize(
+    "cls, method",
+    [(bench_alloc.Alloc, "time_alloc"), (bench_alloc.AllocAndWrite, "time_alloc_and_write")],
+)
 def test_time_methods_run(cls, method):
     bench = cls()
     bench.setup("numba.empty_loop", 1 * MiB)
@@ -101,3 +103,14 @@ def test_seed_benchmarks_run():
     bench.setup(1000)
     for name in ("time_numpy_zeros", "time_numba_zeros", "time_numba_loop"):
         getattr(bench, name)(1000)
+
+
+def test_huge_page_advice_switch_is_restored():
+    if bench_alloc._set_madvise_hugepage is None:
+        pytest.skip("this numpy has no huge-page switch")
+    bench = bench_alloc.HugePageAdvice()
+    before = bench_alloc._set_madvise_hugepage(True)
+    bench.setup("numpy.zeros", "off", 16 * MiB)
+    assert bench_alloc._set_madvise_hugepage(False) is False  # setup turned it off
+    bench.teardown("numpy.zeros", "off", 16 * MiB)
+    assert bench_alloc._set_madvise_hugepage(before) is True  # teardown turned it back on

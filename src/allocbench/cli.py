@@ -78,9 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_sizes)
 
-    p = sub.add_parser(
-        "fresh", help="first call in a fresh process against steady state (seconds)"
-    )
+    p = sub.add_parser("fresh", help="first call in a fresh process against steady state (seconds)")
     p.add_argument("--paths", nargs="+", default=list(fresh.FRESH_PATHS), choices=list(PATHS))
     p.add_argument("--sizes", nargs="+", type=_size, default=list(sizes.FRESH_SIZES))
     p.add_argument("--repeats", type=int, choices=range(1, 21), default=3, metavar="1-20")
@@ -97,5 +95,3 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
