@@ -13,6 +13,7 @@ import sys
 
 import pytest
 
+from allocbench import results
 from allocbench.sizes import MiB
 
 ASV = [sys.executable, "-m", "asv"]
@@ -67,7 +68,7 @@ def quick_run(root, tmp_path_factory):
     env = dict(os.environ, HOME=str(tmp), PIP_ONLY_BINARY="numba,numpy,llvmlite")
     env.setdefault("PIP_CACHE_DIR", str(pathlib.Path.home() / ".cache" / "pip"))
     _asv(["machine", "--yes", "--machine", "testbox", "--config", str(config)], tmp, env)
-    bench = r"^bench_seed\.SeedPlot|^bench_memory\.ResidentMemory"
+    bench = r"^bench_seed\.SeedPlot|^bench_memory\.ResidentMemory|^bench_alloc\.Alloc\."
     _asv(["run", "--quick", "--machine", "testbox", "--config", str(config), "-b", bench,
           "HEAD^!"], tmp, env)  # fmt: skip
     return tmp, config, env
@@ -95,6 +96,14 @@ def test_quick_run_results_read_back(quick_run):
     assert rss[("'numba.zeros'", size)] >= 250 * MiB
     assert rss[("'numpy.zeros'", size)] <= 1 * MiB
     assert rss[("'numpy.empty'", size)] <= 1 * MiB
+
+
+def test_quick_run_ratio_from_results(quick_run):
+    tmp, _, _ = quick_run
+    rows = results.ratios(results.load(tmp / "results"), "numba.zeros", "numpy.zeros", 256 * MiB)
+    (row,) = [r for r in rows if r["benchmark"] == "bench_alloc.Alloc.time_alloc"]
+    # One sample each in quick mode, so only the order of magnitude is checked here.
+    assert row["ratio"] > 10
 
 
 def test_quick_run_publishes(quick_run):

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Optional, Sequence
 
-from allocbench import fresh, sizes
+from allocbench import fresh, results, sizes
 from allocbench.paths import PATHS
 from allocbench.probes import fits_in_memory
 
@@ -65,6 +65,31 @@ def _fresh(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ratio(args: argparse.Namespace) -> int:
+    try:
+        rows = results.ratios(results.load(args.results), args.of, args.to, args.nbytes)
+    except results.ResultsError as exc:
+        print(f"allocbench ratio: {exc}", file=sys.stderr)
+        return 1
+    if not rows:
+        print(
+            f"allocbench ratio: no benchmark in {args.results} measured both {args.of} and "
+            f"{args.to} at {args.nbytes} bytes",
+            file=sys.stderr,
+        )
+        return 1
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    print(f"{args.of} / {args.to} at {sizes.format_size(args.nbytes)}")
+    for row in rows:
+        print(
+            f"{row['machine']}  {row['env']}  {row['benchmark']}: "
+            f"{row['numerator']:.4g} / {row['denominator']:.4g} = {row['ratio']:.3g}"
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `allocbench` command."""
     parser = argparse.ArgumentParser(prog="allocbench", description=__doc__)
@@ -84,6 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, choices=range(1, 21), default=3, metavar="1-20")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_fresh)
+
+    p = sub.add_parser("ratio", help="one path's figures over another's, from asv results")
+    p.add_argument("--results", default=".asv/results", help="asv results directory")
+    p.add_argument("--of", default="numba.zeros", choices=list(PATHS))
+    p.add_argument("--to", default="numpy.zeros", choices=list(PATHS))
+    p.add_argument("--nbytes", type=_size, default=256 * sizes.MiB)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_ratio)
     return parser
 
 

@@ -1,0 +1,93 @@
+"""Reading asv results: good files give records; empty, partial or foreign ones a clear error."""
+
+import json
+
+import pytest
+
+from allocbench import results
+from allocbench.cli import main
+from allocbench.sizes import MiB
+
+COLUMNS = ["result", "params", "version", "started_at", "duration"]
+
+
+def _write(directory, name, results_dict, machine="box", env="virtualenv-py3.11-numba0.68.1"):
+    folder = directory / machine
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "machine.json").write_text(json.dumps({"machine": machine, "version": 1}))
+    data = {
+        "commit_hash": "abc123",
+        "env_name": env,
+        "params": {"machine": machine, "python": "3.11"},
+        "result_columns": COLUMNS,
+        "results": results_dict,
+        "version": 2,
+    }
+    (folder / name).write_text(json.dumps(data))
+
+
+def _alloc(values):
+    params = [["'numpy.zeros'", "'numba.zeros'"], [str(256 * MiB), str(MiB)]]
+    return ["bench_alloc.Alloc.time_alloc", [values, params, "v", 0, 1.0]]
+
+
+def test_records_and_ratio(tmp_path):
+    name, entry = _alloc([2e-5, 1e-5, 0.2, 2e-5])
+    _write(tmp_path, "abc123-env.json", {name: entry, "bench_seed.X.time_y": [[0.5], [], "v"]})
+    records = results.load(tmp_path)
+    assert len(records) == 5
+    assert results.Record("box", "virtualenv-py3.11-numba0.68.1", "abc123", name,
+                          ("numba.zeros", 256 * MiB), 0.2) in records  # fmt: skip
+    (row,) = results.ratios(records)
+    assert row["ratio"] == pytest.approx(0.2 / 2e-5)
+
+
+def test_partial_results_skip_missing_values(tmp_path):
+    name, entry = _alloc([None, 1e-5, 0.2, None])  # numpy.zeros at 256 MiB failed or was n/a
+    _write(tmp_path, "abc123-env.json", {name: entry})
+    records = results.load(tmp_path)
+    assert sum(r.value is None for r in records) == 2
+    assert results.ratios(records) == []
+
+
+def test_missing_and_empty_directories(tmp_path):
+    with pytest.raises(results.ResultsError, match="no such results directory"):
+        results.load(tmp_path / "nope")
+    (tmp_path / "box").mkdir()
+    (tmp_path / "box" / "machine.json").write_text("{}")
+    with pytest.raises(results.ResultsError, match="no results files"):
+        results.load(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{not json", "not an asv results file"),
+        (json.dumps({"results": {}}), "not an asv results file"),
+    ],
+)
+def test_foreign_files_are_named(tmp_path, content, message):
+    (tmp_path / "box").mkdir()
+    (tmp_path / "box" / "x.json").write_text(content)
+    with pytest.raises(results.ResultsError, match=message) as info:
+        results.load(tmp_path)
+    assert "x.json" in str(info.value)
+
+
+def test_value_count_mismatch_is_reported(tmp_path):
+    name, entry = _alloc([1.0])
+    _write(tmp_path, "abc123-env.json", {name: entry})
+    with pytest.raises(results.ResultsError, match="1 values for 4 parameter sets"):
+        results.load(tmp_path)
+
+
+def test_ratio_command(tmp_path, capsys):
+    name, entry = _alloc([2e-5, 1e-5, 0.2, 2e-5])
+    _write(tmp_path, "abc123-env.json", {name: entry})
+    assert main(["ratio", "--results", str(tmp_path), "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["ratio"] == pytest.approx(1e4)
+    assert main(["ratio", "--results", str(tmp_path / "none")]) == 1
+    assert "no such results directory" in capsys.readouterr().err
+    assert main(["ratio", "--results", str(tmp_path), "--of", "numba.empty"]) == 1
+    assert "no benchmark" in capsys.readouterr().err
