@@ -20,7 +20,7 @@ def test_paths_json(capsys):
     main(["paths", "--json"])
     rows = json.loads(capsys.readouterr().out)
     assert [r["name"] for r in rows] == list(PATHS)
-    assert {r["library"] for r in rows} == {"numpy", "numba", "mixed"}
+    assert {r["library"] for r in rows} == {"numpy", "numba", "mixed", "allocbench"}
 
 
 def test_sizes_json(capsys):

@@ -15,7 +15,7 @@ def test_registry_names_and_libraries():
     for name, path in PATHS.items():
         assert path.name == name
         library, _, what = name.partition(".")
-        assert library in ("numpy", "numba", "mixed") and what
+        assert library in ("numpy", "numba", "mixed", "allocbench") and what
         assert path.library == library
         assert path.description and "\n" not in path.description
 
@@ -25,6 +25,7 @@ def test_registry_covers_the_issue():
         "numpy.zeros", "numpy.empty", "numpy.ones", "numpy.full", "numpy.zeros_like",
         "numba.zeros", "numba.empty", "numba.empty_loop", "numba.empty_slice_fill",
         "numba.ones", "numba.full", "numba.zeros_like", "mixed.zeros_in", "mixed.objmode_zeros",
+        "allocbench.zeros",
     }  # fmt: skip
     assert required <= set(PATHS)
 

@@ -94,6 +94,15 @@ def _passthrough(dt):
     return passthrough
 
 
+def _allocbench_zeros(dt):
+    from allocbench.fastzeros import zeros as calloc_zeros
+
+    def zeros(shape):
+        return calloc_zeros(shape, dt)
+
+    return zeros
+
+
 _FACTORIES = {
     "zeros": _zeros,
     "empty": _empty,
@@ -102,6 +111,7 @@ _FACTORIES = {
     "empty_slice_fill": _empty_slice_fill,
     "zeros_like": _zeros_like,
     "passthrough": _passthrough,
+    "allocbench_zeros": _allocbench_zeros,
 }
 
 _OBJMODE_SOURCE = """

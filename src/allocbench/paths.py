@@ -45,7 +45,7 @@ class AllocationPath:
 
     @property
     def library(self) -> str:
-        """'numpy', 'numba' or 'mixed': where the allocation happens."""
+        """'numpy', 'numba', 'mixed' or 'allocbench': whose code allocates."""
         return self.name.split(".", 1)[0]
 
     def bind(self, shape: ShapeLike, dtype: Union[str, np.dtype, type] = "float64") -> Alloc:
@@ -148,5 +148,11 @@ PATHS: Mapping[str, AllocationPath] = _registry(
         "np.zeros inside numba.objmode within an @njit function",
         0,
         _numba("objmode_zeros"),
+    ),
+    AllocationPath(
+        "allocbench.zeros",
+        "allocbench.zeros inside @njit: calloc + numpy's huge-page advice, owned by numba's NRT",
+        0,
+        _numba("allocbench_zeros"),
     ),
 )
