@@ -3,7 +3,7 @@
 import contextlib
 
 from allocbench import PATHS
-from allocbench.paths import Alloc
+from allocbench.paths import HEADLINE_PATHS, Alloc
 from allocbench.probes import fits_in_memory
 from allocbench.sizes import format_size, shape_for
 
@@ -23,9 +23,7 @@ def _compile_float64_paths():
 
 
 _compile_float64_paths()
-
-#: The paths worth repeating for other dtypes, 2-D shapes and fresh processes.
-HEADLINE_PATHS = ["numpy.zeros", "numpy.empty", "numba.zeros", "numba.empty", "mixed.zeros_in"]
+HEADLINE_PATHS = list(HEADLINE_PATHS)
 
 
 class OneRound:

@@ -8,7 +8,7 @@ import sys
 from typing import Optional, Sequence
 
 from allocbench import fresh, results, sizes
-from allocbench.paths import PATHS
+from allocbench.paths import HEADLINE_PATHS, PATHS
 from allocbench.probes import fits_in_memory
 
 
@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_sizes)
 
     p = sub.add_parser("fresh", help="first call in a fresh process against steady state (seconds)")
-    p.add_argument("--paths", nargs="+", default=list(fresh.FRESH_PATHS), choices=list(PATHS))
+    p.add_argument("--paths", nargs="+", default=list(HEADLINE_PATHS), choices=list(PATHS))
     p.add_argument("--sizes", nargs="+", type=_size, default=list(sizes.FRESH_SIZES))
     p.add_argument("--repeats", type=int, choices=range(1, 21), default=3, metavar="1-20")
     p.add_argument("--json", action="store_true")

@@ -21,12 +21,9 @@ import sys
 import time
 from typing import Dict, List, Optional, Sequence
 
-from allocbench.paths import PATHS, Alloc
+from allocbench.paths import HEADLINE_PATHS, PATHS, Alloc
 from allocbench.probes import fits_in_memory, minor_faults
 from allocbench.sizes import FRESH_SIZES, shape_for
-
-#: The paths measured by default: numpy's and numba's zeros and empty, and the seed's mixed path.
-FRESH_PATHS = ("numpy.zeros", "numba.zeros", "numpy.empty", "numba.empty", "mixed.zeros_in")
 
 SETTLE_CALLS = 2
 STEADY_CALLS = 3
@@ -112,7 +109,7 @@ def measure_here(
 
 
 def measure(
-    paths: Sequence[str] = FRESH_PATHS,
+    paths: Sequence[str] = HEADLINE_PATHS,
     sizes: Sequence[int] = FRESH_SIZES,
     repeats: int = 3,
 ) -> List[Dict[str, object]]:
@@ -130,7 +127,7 @@ def measure(
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m allocbench.fresh", description=__doc__)
-    parser.add_argument("--paths", nargs="+", default=list(FRESH_PATHS), choices=list(PATHS))
+    parser.add_argument("--paths", nargs="+", default=list(HEADLINE_PATHS), choices=list(PATHS))
     parser.add_argument("--sizes", nargs="+", type=int, default=list(FRESH_SIZES))
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", action="store_true", help="print JSON records")

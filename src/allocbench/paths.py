@@ -156,3 +156,13 @@ PATHS: Mapping[str, AllocationPath] = _registry(
         _numba("allocbench_zeros"),
     ),
 )
+
+#: The paths worth repeating for other dtypes, 2-D shapes and fresh processes.
+HEADLINE_PATHS = (
+    "numpy.zeros",
+    "numpy.empty",
+    "numba.zeros",
+    "numba.empty",
+    "mixed.zeros_in",
+    "allocbench.zeros",
+)
