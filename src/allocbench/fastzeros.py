@@ -175,7 +175,7 @@ def _zeros_overload(shape, dtype=None):
         if element is None:
             return None
     itemsize = np.dtype(str(element)).itemsize
-    np_type = getattr(np, str(element))
+    np_type = np.dtype(str(element)).type
 
     if isinstance(shape, types.Integer):
 
@@ -204,7 +204,7 @@ def _zeros_like_overload(a):
     if not isinstance(a, types.Array):
         return None
     itemsize = np.dtype(str(a.dtype)).itemsize
-    np_type = getattr(np, str(a.dtype))
+    np_type = np.dtype(str(a.dtype)).type
 
     def impl(a):
         return _calloc_array(a.shape, _checked_nbytes(a.shape, itemsize), np_type)
@@ -227,6 +227,6 @@ def _python_entry(dtype: Union[str, np.dtype, type]) -> Callable:
             return entry
 
         # One compiled entry per dtype, the dtype a constant (see allocbench.kernels).
-        _entries[name] = numba.njit(cache=True)(make(getattr(np, name)))
+        _entries[name] = numba.njit(cache=True)(make(np.dtype(name).type))
     _entries[dtype] = _entries[name]
     return _entries[name]

@@ -146,5 +146,5 @@ def kernel(kind: str, dtype: str, ndim: int) -> Callable:
                 factory = _empty_loop_2d if ndim == 2 else _empty_loop_flat
             else:
                 factory = _FACTORIES[kind]
-            _compiled[key] = numba.njit(cache=True)(factory(getattr(np, dtype)))
+            _compiled[key] = numba.njit(cache=True)(factory(np.dtype(dtype).type))
     return _compiled[key]
