@@ -84,7 +84,7 @@ def _ratio(args: argparse.Namespace) -> int:
     print(f"{args.of} / {args.to} at {sizes.format_size(args.nbytes)}")
     for row in rows:
         print(
-            f"{row['machine']}  {row['env']}  {row['benchmark']}: "
+            f"{row['machine']}  {str(row['commit'])[:8]}  {row['env']}  {row['benchmark']}: "
             f"{row['numerator']:.4g} / {row['denominator']:.4g} = {row['ratio']:.3g}"
         )
     return 0
