@@ -8,6 +8,7 @@ from allocbench.probes import fits_in_memory
 from allocbench.sizes import format_size, shape_for
 
 PATH_NAMES = list(PATHS)
+HEADLINE_PATHS = list(HEADLINE_PATHS)
 
 
 def _compile_float64_paths():
@@ -23,7 +24,6 @@ def _compile_float64_paths():
 
 
 _compile_float64_paths()
-HEADLINE_PATHS = list(HEADLINE_PATHS)
 
 
 class OneRound:

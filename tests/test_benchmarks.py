@@ -6,11 +6,11 @@ import pytest
 
 from allocbench import PATHS
 from allocbench.sizes import MiB
-from benchmarks import bench_alloc, bench_fresh, bench_memory, bench_seed, common
+from benchmarks import bench_alloc, bench_cliff, bench_fresh, bench_memory, bench_seed, common
 
 
 def _classes():
-    for module in (bench_alloc, bench_memory, bench_fresh, bench_seed):
+    for module in (bench_alloc, bench_memory, bench_fresh, bench_seed, bench_cliff):
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if cls.__module__ == module.__name__:
                 yield cls
@@ -24,7 +24,7 @@ def test_every_class_and_method_has_a_docstring():
         for name in methods:
             assert inspect.getdoc(getattr(cls, name)), f"{cls.__name__}.{name}"
             if name.startswith("track_"):
-                assert getattr(cls, name).unit in ("faults", "bytes", "seconds")
+                assert getattr(cls, name).unit in ("faults", "bytes", "seconds", "ratio")
 
 
 def test_params_come_from_the_registry():

@@ -81,3 +81,22 @@ def test_negative_shape_raises_like_numpy(bad):
 def test_non_integer_shape_raises():
     with pytest.raises(TypeError):
         PATHS["numpy.zeros"].bind((2.5,))
+
+
+def test_dtypes_stay_apart_in_numba_on_disk_cache(tmp_path):
+    """Closures made per dtype must not load each other's machine code from numba's cache."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from allocbench import PATHS\n"
+        "for name in ('numba.zeros', 'numba.empty_loop', 'allocbench.zeros'):\n"
+        "    for dt in ('float64', 'float32', 'uint8', 'int64'):\n"
+        "        a = PATHS[name]((1000,), dt)\n"
+        "        assert a.dtype == dt, (name, dt, a.dtype)\n"
+    )
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    for _ in range(2):  # the first run compiles and saves, the second loads
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr

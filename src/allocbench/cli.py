@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Optional, Sequence
 
-from allocbench import fresh, results, sizes
+from allocbench import cliff, fresh, results, sizes
 from allocbench.paths import HEADLINE_PATHS, PATHS
 from allocbench.probes import fits_in_memory
 
@@ -65,6 +65,18 @@ def _fresh(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cliff(args: argparse.Namespace) -> int:
+    figures = cliff.locate()
+    if args.json:
+        print(json.dumps(figures, indent=1))
+        return 0
+    for key in ("numpy_zeros_lazy_from", "numba_zeros_faults_every_page_from"):
+        print(f"{key.replace('_', ' ')}: {figures[key]} bytes ({figures[key] / sizes.MiB:.4f} MiB)")
+    for nbytes, ratio in figures["numba_over_numpy"].items():
+        print(f"numba.zeros / numpy.zeros at {sizes.format_size(int(nbytes))}: {ratio:.3g}")
+    return 0
+
+
 def _ratio(args: argparse.Namespace) -> int:
     try:
         rows = results.ratios(results.load(args.results), args.of, args.to, args.nbytes)
@@ -109,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, choices=range(1, 21), default=3, metavar="1-20")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_fresh)
+
+    p = sub.add_parser(
+        "cliff", help="bisect, in this process, the sizes where np.zeros turns lazy or eager"
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_cliff)
 
     p = sub.add_parser("ratio", help="one path's figures over another's, from asv results")
     p.add_argument("--results", default=".asv/results", help="asv results directory")

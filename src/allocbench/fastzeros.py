@@ -24,6 +24,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic, overload, register_jitable
 
+from allocbench.kernels import cached_njit
 from allocbench.paths import ShapeLike, normalize_shape
 
 #: numpy's threshold for madvise(MADV_HUGEPAGE): arrays of 4 MiB and more.
@@ -227,6 +228,6 @@ def _python_entry(dtype: Union[str, np.dtype, type]) -> Callable:
             return entry
 
         # One compiled entry per dtype, the dtype a constant (see allocbench.kernels).
-        _entries[name] = numba.njit(cache=True)(make(np.dtype(name).type))
+        _entries[name] = cached_njit(make(np.dtype(name).type), name)
     _entries[dtype] = _entries[name]
     return _entries[name]

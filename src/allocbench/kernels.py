@@ -124,6 +124,18 @@ def objmode_zeros(shape):
 _compiled: Dict[Tuple[str, str, int], Callable] = {}
 
 
+def cached_njit(func: Callable, *variant: object) -> Callable:
+    """@njit(cache=True) for a closure made per dtype (and ndim), with a qualified name of its own.
+
+    numba names a function's on-disk cache index after its qualified name, so every closure
+    from one factory would share one index, told apart only by a hash of the closure cells;
+    that sharing handed a float32 closure the float64 machine code here. A name per variant
+    gives each its own index.
+    """
+    func.__qualname__ = "_".join([func.__qualname__, *map(str, variant)])
+    return numba.njit(cache=True)(func)
+
+
 def _objmode_zeros(dtype: str, ndim: int) -> Callable:
     # objmode needs the output type as a literal in the with-statement (numba 0.48 takes only
     # strings), so the function is generated per dtype and ndim. It is not cached on disk:
@@ -146,5 +158,5 @@ def kernel(kind: str, dtype: str, ndim: int) -> Callable:
                 factory = _empty_loop_2d if ndim == 2 else _empty_loop_flat
             else:
                 factory = _FACTORIES[kind]
-            _compiled[key] = numba.njit(cache=True)(factory(np.dtype(dtype).type))
+            _compiled[key] = cached_njit(factory(np.dtype(dtype).type), dtype, ndim)
     return _compiled[key]

@@ -1,0 +1,43 @@
+"""Where the cliff is: bisected sizes and same-process ratios, from `allocbench.cliff`."""
+
+from allocbench import cliff
+
+
+class Cliff:
+    """The sizes, to within one page, from which numpy's np.zeros stays lazy and from which
+    numba's np.zeros faults in every page, bisected inside one benchmark process; and the
+    numba/numpy time ratio at fixed sizes, measured in that same process."""
+
+    timeout = 300
+
+    def setup_cache(self):
+        return cliff.locate()
+
+    def track_numpy_zeros_lazy_from(self, figures):
+        """Smallest size (bytes) from which numpy's np.zeros hands out fresh, untouched pages."""
+        return figures["numpy_zeros_lazy_from"]
+
+    track_numpy_zeros_lazy_from.unit = "bytes"
+
+    def track_numba_zeros_faults_every_page_from(self, figures):
+        """Smallest size (bytes) from which numba's np.zeros faults in every page it zeroes."""
+        return figures["numba_zeros_faults_every_page_from"]
+
+    track_numba_zeros_faults_every_page_from.unit = "bytes"
+
+
+class CliffRatio:
+    """numba's np.zeros time over numpy's at fixed sizes, both measured in one process."""
+
+    params = [list(cliff.RATIO_SIZES)]
+    param_names = ["nbytes"]
+    timeout = 300
+
+    def setup_cache(self):
+        return cliff.locate()
+
+    def track_numba_over_numpy(self, figures, nbytes):
+        """Median time of numba.zeros over median time of numpy.zeros, same process."""
+        return figures["numba_over_numpy"][str(nbytes)]
+
+    track_numba_over_numpy.unit = "ratio"

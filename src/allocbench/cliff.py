@@ -1,0 +1,97 @@
+"""Locate the cliff: the sizes from which np.zeros stays lazy, and numba's faults every page.
+
+Both are found by bisection inside one process, to within one page, on the steady state of
+each size (after a few settling calls, so glibc's dynamic mmap threshold has adapted). The
+numba/numpy time ratio at a few fixed sizes is measured in the same process, so machine
+noise that moves both cancels out of it.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Callable, Dict, Sequence, Tuple
+
+from allocbench.paths import PATHS
+from allocbench.probes import minor_faults, page_size
+from allocbench.sizes import MiB
+
+SETTLE_CALLS = 3
+MEASURED_CALLS = 3
+RATIO_SIZES = (1 * MiB, 16 * MiB, 64 * MiB, 256 * MiB)
+
+
+def bisect_step(predicate: Callable[[int], bool], low: int, high: int, step: int) -> int:
+    """The smallest multiple of `step` in (low, high] where `predicate` holds.
+
+    `predicate` must be false at `low`, true at `high`, and switch once in between.
+    """
+    if low % step or high % step or low >= high:
+        raise ValueError(f"need low < high, both multiples of {step}: {low}, {high}")
+    if predicate(low) or not predicate(high):
+        raise ValueError(f"no step between {low} and {high}: the predicate does not switch")
+    while high - low > step:
+        middle = (low + high) // 2 // step * step
+        if predicate(middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def steady_faults_per_call(path: str, nbytes: int) -> Tuple[float, float]:
+    """Minor page faults per call of `path` at `nbytes` once the allocator has settled:
+    taken by the allocation, and then by writing the array once."""
+    alloc = PATHS[path].bind((nbytes,), "uint8")
+    for _ in range(SETTLE_CALLS):
+        alloc().fill(1)
+    in_alloc = in_write = 0
+    for _ in range(MEASURED_CALLS):
+        before = minor_faults()
+        array = alloc()
+        middle = minor_faults()
+        array.fill(1)
+        in_alloc += middle - before
+        in_write += minor_faults() - middle
+        del array
+    return in_alloc / MEASURED_CALLS, in_write / MEASURED_CALLS
+
+
+def steady_seconds(path: str, nbytes: int) -> float:
+    """Median seconds per call of `path` at `nbytes`, once the allocator has settled."""
+    alloc = PATHS[path].bind((nbytes,), "uint8")
+    for _ in range(SETTLE_CALLS):
+        alloc()
+    samples = []
+    for _ in range(max(MEASURED_CALLS, 5)):
+        start = time.perf_counter()
+        alloc()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def locate(
+    low: int = 1 * MiB, high: int = 64 * MiB, ratio_sizes: Sequence[int] = RATIO_SIZES
+) -> Dict[str, object]:
+    """The cliff's figures for this process: sizes in bytes, ratios numba/numpy."""
+    page = page_size()
+
+    def numpy_lazy(nbytes: int) -> bool:
+        # Lazy: the allocation takes no faults, and the pages it hands out are fresh, so the
+        # first write faults them in (one per 2 MiB at the least, with huge pages). A block
+        # reused from the heap was zeroed by memset and its write takes no faults.
+        in_alloc, in_write = steady_faults_per_call("numpy.zeros", nbytes)
+        return in_alloc <= 4 and in_write >= max(1, nbytes / (4 * MiB))
+
+    def numba_faults_every_page(nbytes: int) -> bool:
+        return steady_faults_per_call("numba.zeros", nbytes)[0] >= 0.9 * nbytes / page
+
+    return {
+        "page_size": page,
+        "numpy_zeros_lazy_from": bisect_step(numpy_lazy, low, high, page),
+        "numba_zeros_faults_every_page_from": bisect_step(numba_faults_every_page, low, high, page),
+        "numba_over_numpy": {
+            str(n): steady_seconds("numba.zeros", n) / steady_seconds("numpy.zeros", n)
+            for n in ratio_sizes
+        },
+    }
