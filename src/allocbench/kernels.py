@@ -3,10 +3,11 @@
 Each kernel is built per dtype (and per ndim where the body depends on it) as a closure, so
 the dtype is a compile-time constant exactly as in the seed's code. Passing the dtype as an
 argument instead costs about 8 us of dispatcher typing per call, more than the allocation
-itself at small sizes. numba's on-disk cache keys closures by their cell contents, so
-``cache=True`` keeps one entry per dtype.
+itself at small sizes. Each closure gets a name of its own (`cached_njit`), so numba's
+on-disk cache keeps one index per dtype.
 
-Importing this module imports numba; nothing else in allocbench does until a numba path is bound.
+allocbench.paths imports this module only when a numba path is first bound, so the path
+registry itself does not need numba.
 """
 
 from __future__ import annotations
@@ -128,9 +129,9 @@ def cached_njit(func: Callable, *variant: object) -> Callable:
     """@njit(cache=True) for a closure made per dtype (and ndim), with a qualified name of its own.
 
     numba names a function's on-disk cache index after its qualified name, so every closure
-    from one factory would share one index, told apart only by a hash of the closure cells;
-    that sharing handed a float32 closure the float64 machine code here. A name per variant
-    gives each its own index.
+    from one factory would share one index, told apart only by a hash of the closure cells.
+    A shared index is where a float32 closure was once handed float64 machine code here, after
+    two numba versions had used the same source tree. A name per variant gives each its own.
     """
     func.__qualname__ = "_".join([func.__qualname__, *map(str, variant)])
     return numba.njit(cache=True)(func)
@@ -158,5 +159,5 @@ def kernel(kind: str, dtype: str, ndim: int) -> Callable:
                 factory = _empty_loop_2d if ndim == 2 else _empty_loop_flat
             else:
                 factory = _FACTORIES[kind]
-            _compiled[key] = cached_njit(factory(np.dtype(dtype).type), dtype, ndim)
+            _compiled[key] = cached_njit(factory(np.dtype(dtype).type), *key[1:])
     return _compiled[key]
