@@ -42,7 +42,7 @@ class AllocAndWrite(OneRound):
 
     params = (PATH_NAMES, list(USE_SIZES))
     param_names = ("path", "nbytes")
-    # Five or more samples: the 256 MiB ratios must repeat within 10% from run to run.
+    # Five or more samples: the 256 MiB numba/numpy ratio is read from this benchmark.
     repeat = (5, 10, 2.0)
 
     def setup(self, path, nbytes):
