@@ -1,13 +1,14 @@
-"""The `allocbench` command: list the allocation paths and sizes, measure fresh processes."""
+"""The `allocbench` command: the paths and sizes, the release history, the measurements."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import pathlib
 import sys
 from typing import Optional, Sequence
 
-from allocbench import cliff, fresh, results, sizes
+from allocbench import cliff, fresh, history, ledger, pypi, releases, results, sizes
 from allocbench.paths import HEADLINE_PATHS, PATHS
 from allocbench.probes import fits_in_memory
 
@@ -102,6 +103,50 @@ def _ratio(args: argparse.Namespace) -> int:
     return 0
 
 
+def _releases(args: argparse.Namespace) -> int:
+    table = releases.load(args.table)
+    if args.refresh:
+        added, skipped = pypi.new_releases(table, pypi.fetch_project())
+        for version in skipped:
+            print(f"left out numba {version}: an older patch released after a newer release")
+        if added:
+            table = table + added
+            releases.save(table, args.table)
+        print(f"{len(added)} new releases: {', '.join(r.numba for r in added) or 'none'}")
+        return 0
+    if args.json:
+        rows = [dict(zip(releases.COLUMNS, r.as_row())) for r in table]
+        print(json.dumps(rows, indent=1))
+        return 0
+    print(releases.format_table(table), end="")
+    return 0
+
+
+def _ledger(args: argparse.Namespace) -> int:
+    table = releases.load(args.table)
+    ledger.build(table, args.dir)
+    for row in ledger.commits(args.dir):
+        print(f"{row['commit'][:12]}  {row['authored']}  {' '.join(row['tags'])}")
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    table = releases.load(args.table)
+    versions = [r.numba for r in table] if args.all else args.releases
+    done = history.run(
+        pathlib.Path.cwd(),
+        table,
+        versions,
+        bench=None if not args.bench else args.bench,
+        rerun=args.rerun,
+        publish=not args.no_publish,
+        quick=args.quick,
+    )
+    for name, ran in done.items():
+        print(f"{name}: {', '.join(ran)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `allocbench` command."""
     parser = argparse.ArgumentParser(prog="allocbench", description=__doc__)
@@ -135,13 +180,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--nbytes", type=_size, default=256 * sizes.MiB)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_ratio)
+
+    p = sub.add_parser("releases", help="the release table; --refresh adds new numba releases")
+    p.add_argument("--table", help="release table (default: the package's releases.tsv)")
+    p.add_argument("--refresh", action="store_true", help="ask the package index for new ones")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_releases)
+
+    p = sub.add_parser("ledger", help="build or extend the git ledger of numba releases")
+    p.add_argument("--table", help="release table (default: the package's releases.tsv)")
+    p.add_argument("--dir", default=".asv/ledger", help="where the ledger lives")
+    p.set_defaults(run=_ledger)
+
+    p = sub.add_parser("history", help="run asv over numba releases and publish the site")
+    p.add_argument("--table", help="release table (default: the package's releases.tsv)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--releases", nargs="+", metavar="VERSION", help="numba versions to run")
+    which.add_argument("--all", action="store_true", help="every release in the table")
+    p.add_argument("--bench", action="append", metavar="REGEX",
+                   help="asv --bench regex (default: the history selection); repeatable")
+    p.add_argument("--rerun", action="store_true", help="measure again what has results")
+    p.add_argument("--quick", action="store_true", help="asv --quick: one sample each")
+    p.add_argument("--no-publish", action="store_true", help="leave the site as it is")
+    p.set_defaults(run=_history)
     return parser
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the `allocbench` console script."""
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except (releases.TableError, ledger.LedgerError, pypi.PackageIndexError,
+            history.HistoryError) as exc:  # fmt: skip
+        print(f"allocbench {args.command}: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

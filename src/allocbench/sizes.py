@@ -54,6 +54,12 @@ TRACK_SIZES = USE_SIZES[:-1]
 #: dtype and 2-D variants: one size under the cliff, one at the cliff, one far above.
 LAYOUT_SIZES = (64 * KiB, 16 * MiB, 256 * MiB)
 
+#: The release history: under, around and far above the cliff, for allocation alone ...
+HISTORY_SIZES = (64 * KiB, 1 * MiB, 16 * MiB, MMAP_THRESHOLD_MAX - 4 * KiB, MMAP_THRESHOLD_MAX,
+                 256 * MiB)  # fmt: skip
+#: ... and for allocation + writing every element.
+USE_HISTORY_SIZES = (16 * MiB, 256 * MiB)
+
 #: First call in a fresh process against steady state.
 FRESH_SIZES = (1 * MiB, 16 * MiB, 256 * MiB)
 

@@ -1,0 +1,112 @@
+"""asv's install step for a ledger commit: install exactly that numba release, from wheels.
+
+asv runs ``python -m allocbench.install_release {build_dir}`` inside each environment after
+checking out a ledger commit. The commit names its release in ``NUMBA_VERSION``; the release
+table says which llvmlite goes with it and which Pythons and numpy versions it supports. A
+combination that cannot work (no wheel for this Python, the environment's numpy out of the
+release's range) fails at once, before pip is called, so asv marks the commit n/a in this
+environment and goes on. Otherwise pip installs numba and llvmlite from wheels only, with the
+environment's numpy pinned where it is, and the new numba is imported once to prove it works.
+
+Runs inside old environments: Python 3.8 syntax.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from typing import List, Optional, Sequence
+
+from allocbench.ledger import VERSION_FILE
+from allocbench.releases import Release, TableError, find, load, parse_version
+
+#: Where pkg_resources still exists (numba <= 0.55 imports it).
+OLD_SETUPTOOLS = "setuptools<82"
+
+
+class CannotInstall(Exception):
+    """This release cannot be installed into this environment; the message says why."""
+
+
+def read_version(build_dir: str) -> str:
+    """The numba version a ledger checkout names, checked to be a plain release version."""
+    path = os.path.join(build_dir, VERSION_FILE)
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read().strip()
+    except OSError as exc:
+        raise CannotInstall(f"{path}: {exc.strerror}; is this a ledger commit?") from None
+    parse_version(text)
+    return text
+
+
+def this_python() -> str:
+    return "%d.%d" % sys.version_info[:2]
+
+
+def installed_numpy() -> str:
+    try:
+        return version("numpy")
+    except PackageNotFoundError:
+        raise CannotInstall("numpy is not installed in this environment") from None
+
+
+def pip_command(release: Release, python: str, numpy: str) -> List[str]:
+    """The pip command that installs `release` next to the pinned `numpy`."""
+    if not release.supports(python, numpy):
+        reasons = []
+        if python not in release.pythons:
+            reasons.append(f"it has wheels for Python {', '.join(release.pythons)} only")
+        else:
+            reasons.append(f"it accepts numpy {release.numpy}, not {numpy}")
+        raise CannotInstall(f"numba {release.numba} cannot run here: " + "; ".join(reasons))
+    command = [
+        sys.executable, "-m", "pip", "install", "--only-binary=:all:",
+        "--disable-pip-version-check", "--no-input",
+        f"numba=={release.numba}", f"llvmlite=={release.llvmlite}", f"numpy=={numpy}",
+    ]  # fmt: skip
+    if release.needs_old_setuptools(python):
+        command.append(OLD_SETUPTOOLS)
+    return command
+
+
+def check_import(expected: str) -> None:
+    """Import numba in a fresh interpreter and check its version."""
+    probe = "import numba, sys; sys.stdout.write(numba.__version__)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    if done.returncode != 0 or done.stdout.strip() != expected:
+        tail = done.stderr.strip().splitlines()[-1:] or [done.stdout.strip()]
+        raise CannotInstall(f"numba {expected} installed but does not import: {tail[0]}")
+
+
+def install(build_dir: str, table: Optional[str] = None) -> str:
+    """Install the release named by the checkout at `build_dir`; the version installed."""
+    wanted = read_version(build_dir)
+    release = find(load(table), wanted)
+    command = pip_command(release, this_python(), installed_numpy())
+    print(" ".join(command), flush=True)
+    if subprocess.run(command).returncode != 0:
+        raise CannotInstall(f"pip could not install numba {wanted} from wheels here")
+    check_import(wanted)
+    return wanted
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point: ``python -m allocbench.install_release BUILD_DIR``."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 1:
+        print("usage: python -m allocbench.install_release BUILD_DIR", file=sys.stderr)
+        return 2
+    try:
+        installed = install(args[0])
+    except (CannotInstall, TableError) as exc:
+        print(f"allocbench install_release: {exc}", file=sys.stderr)
+        return 3
+    print(f"numba {installed} installed", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
