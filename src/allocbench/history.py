@@ -23,8 +23,14 @@ from allocbench.paths import HEADLINE_PATHS
 from allocbench.releases import Release, TableError, find
 from allocbench.sizes import HISTORY_SIZES, USE_HISTORY_SIZES
 
-#: The seed's version, the first release on Python 3.11, and one per era between.
-DEFAULT_RELEASES = ("0.48.0", "0.53.1", "0.57.1", "0.61.2")
+#: The seed's version; 0.55.2, which runs on both the Python 3.8 and the 3.10 environment
+#: and so joins their series; the first release with Python 3.11 wheels. The newest is added.
+DEFAULT_RELEASES = ("0.48.0", "0.55.2", "0.57.1")
+
+
+#: Allocation + write in the history: numpy's and numba's zeros, the fix, and np.empty in @njit
+#: (the advice for arrays whose every element is written anyway).
+WRITE_PATHS = ("numpy.zeros", "numba.zeros", "numba.empty", "allocbench.zeros")
 
 
 class HistoryError(RuntimeError):
@@ -38,10 +44,10 @@ def _alternatives(params: Sequence[object]) -> str:
 def history_benchmarks() -> List[str]:
     """asv --bench regexes for the history: headline paths at the sizes around the cliff,
     the seed's own benchmarks, and the cliff's bisection."""
-    paths = _alternatives(HEADLINE_PATHS)
+    paths, writers = _alternatives(HEADLINE_PATHS), _alternatives(WRITE_PATHS)
     return [
         rf"^bench_alloc\.Alloc\.time_alloc\(({paths}), ({_alternatives(HISTORY_SIZES)})\)$",
-        rf"^bench_alloc\.AllocAndWrite\.time_alloc_and_write\(({paths}), "
+        rf"^bench_alloc\.AllocAndWrite\.time_alloc_and_write\(({writers}), "
         rf"({_alternatives(USE_HISTORY_SIZES)})\)$",
         r"^bench_seed\.",
         r"^bench_cliff\.",

@@ -14,7 +14,7 @@ import os
 import pathlib
 import shutil
 import subprocess
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Union
+from typing import Dict, Iterable, Iterator, Optional, Union
 
 from allocbench.releases import PYTHON
 
@@ -89,13 +89,3 @@ def path_with(directory: PathLike, path: Optional[str] = None) -> str:
     """PATH with `directory` first."""
     rest = os.environ.get("PATH", "") if path is None else path
     return os.pathsep.join([str(pathlib.Path(directory).resolve()), rest])
-
-
-def missing(found: Dict[str, Optional[str]]) -> List[str]:
-    """The versions that were not found."""
-    return [v for v, p in found.items() if p is None]
-
-
-def versions_of(pythons: Sequence[str]) -> List[str]:
-    """Unique Python versions, oldest first."""
-    return sorted(set(pythons), key=lambda v: int(v.split(".")[1]))

@@ -161,18 +161,21 @@ def release_from_index(
 
 
 def new_releases(table: Sequence[Release], page: dict) -> Tuple[List[Release], List[str]]:
-    """Rows to append for releases newer (in version and date) than the table's last, and
-    the versions left out because they are older patches released after newer minors."""
+    """Rows to append for releases newer than the table's last, in release order, and the
+    versions left out: patches of older minors released after a newer version."""
     known = final_releases(page)
     last = table[-1]
     candidates = [v for v in known if parse_version(v) > last.key]
-    added, skipped = [], []
-    for version in sorted(candidates, key=parse_version):
-        released, pythons = known[version]
-        if released < (added[-1].released if added else last.released):
+    added: List[Release] = []
+    skipped: List[str] = []
+    newest = last.key
+    for version in sorted(candidates, key=lambda v: (known[v][0], parse_version(v))):
+        if parse_version(version) < newest:
             skipped.append(version)
             continue
+        released, pythons = known[version]
         added.append(release_from_index(version, released, pythons))
+        newest = parse_version(version)
     check_order(list(table) + added)
     return added, skipped
 

@@ -1,0 +1,91 @@
+"""The history job's plan: environments that agree with the release table, and selections
+that name real benchmarks."""
+
+import itertools
+import json
+import re
+
+import pytest
+
+from allocbench import history, releases
+from benchmarks import bench_alloc
+
+
+@pytest.fixture(scope="module")
+def envs(root):
+    return history.environments(history.load_config(root))
+
+
+def test_every_environment_runs_a_series_of_releases(envs):
+    table = releases.load()
+    for python, numpy in envs:
+        runs = [i for i, r in enumerate(table) if r.supports(python, numpy)]
+        assert len(runs) >= 3, f"Python {python} numpy {numpy} runs too few releases: {runs}"
+
+
+def test_environments_cover_every_release(envs):
+    uncovered = [r.numba for r in releases.load() if not any(r.supports(*e) for e in envs)]
+    assert uncovered == []
+
+
+def test_neighbouring_series_overlap(envs):
+    """Each environment shares a release with another, so their series can be joined."""
+    table = releases.load()
+    supported = [{r.numba for r in table if r.supports(*e)} for e in envs]
+    for i, mine in enumerate(supported):
+        others = set().union(*(s for j, s in enumerate(supported) if j != i))
+        assert mine & others, f"environment {envs[i]} shares no release with the others"
+
+
+def test_the_seed_version_runs_with_the_seed_era_numpy(envs):
+    seed = releases.find(releases.load(), "0.48.0")
+    assert any(seed.supports(p, n) and p == "3.8" for p, n in envs)
+
+
+def test_config_points_asv_at_the_ledger(root):
+    conf = history.load_config(root)
+    assert conf["repo"] == ".asv/ledger" and conf["branches"] == ["main"]
+    assert conf["build_command"] == []
+    assert any("allocbench.install_release {build_dir}" in c for c in conf["install_command"])
+    pythons = [e["python"] for e in conf["include"]]
+    assert len(pythons) == len(set(pythons)), "one environment per Python, so -E can pick it"
+
+
+def test_env_names_are_asvs(envs):
+    assert history.env_name("3.11", "1.24.4") == "virtualenv-py3.11-numpy1.24.4"
+
+
+def test_default_choice_has_the_seed_and_the_newest():
+    table = releases.load()
+    chosen = [r.numba for r in history.choose(table, None)]
+    assert chosen[0] == "0.48.0" and chosen[-1] == table[-1].numba and "0.57.1" in chosen
+    with pytest.raises(releases.TableError):
+        history.choose(table, ["0.48.0", "1.0.0"])
+
+
+def test_plan_only_pairs_releases_that_can_run():
+    table = releases.load()
+    plan = history.plan(history.choose(table, ["0.48.0", "0.68.1"]), [("3.8", "1.18.5"),
+                                                                       ("3.11", "1.24.4")])
+    assert [r.numba for r in plan[("3.8", "1.18.5")]] == ["0.48.0"]
+    assert [r.numba for r in plan[("3.11", "1.24.4")]] == ["0.68.1"]
+
+
+def _names(cls, method):
+    for combo in itertools.product(*cls.params):
+        yield f"{cls.__module__.split('.')[-1]}.{cls.__name__}.{method}({', '.join(map(repr, combo))})"
+
+
+def test_history_selection_names_real_benchmark_parameters():
+    regexes = [re.compile(r) for r in history.history_benchmarks()]
+    alloc = [n for n in _names(bench_alloc.Alloc, "time_alloc") if any(r.search(n) for r in regexes)]
+    write = [n for n in _names(bench_alloc.AllocAndWrite, "time_alloc_and_write")
+             if any(r.search(n) for r in regexes)]  # fmt: skip
+    assert len(alloc) == 6 * 6 and len(write) == 4 * 2
+    assert "bench_alloc.Alloc.time_alloc('numba.zeros', 268435456)" in alloc
+    assert not any("1073741824" in n for n in alloc)
+
+
+def test_config_is_json_with_unique_envs(root):
+    conf = json.loads((root / "asv.conf.json").read_text())
+    assert len({json.dumps(e, sort_keys=True) for e in conf["include"]}) == len(conf["include"])

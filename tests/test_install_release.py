@@ -1,0 +1,67 @@
+"""asv's install step: what it installs, and what it refuses before pip is called."""
+
+import sys
+
+import pytest
+
+from allocbench import install_release, ledger, releases
+from allocbench.install_release import CannotInstall
+
+
+def _checkout(tmp_path, text):
+    (tmp_path / ledger.VERSION_FILE).write_text(text)
+    return str(tmp_path)
+
+
+def test_reads_the_checkout_version(tmp_path):
+    assert install_release.read_version(_checkout(tmp_path, "0.57.1\n")) == "0.57.1"
+
+
+@pytest.mark.parametrize("text", ["0.57.1 --pre", "numba==0.57.1", "../../etc", ""])
+def test_refuses_a_checkout_that_is_not_a_version(tmp_path, text):
+    with pytest.raises(releases.TableError):
+        install_release.read_version(_checkout(tmp_path, text))
+
+
+def test_refuses_a_directory_that_is_not_a_checkout(tmp_path):
+    with pytest.raises(CannotInstall, match="ledger commit"):
+        install_release.read_version(str(tmp_path))
+
+
+def test_pip_command_pins_numba_llvmlite_and_numpy():
+    release = releases.find(releases.load(), "0.57.1")
+    command = install_release.pip_command(release, "3.11", "1.24.4")
+    assert command[:3] == [sys.executable, "-m", "pip"]
+    assert "--only-binary=:all:" in command
+    assert command[-3:] == ["numba==0.57.1", "llvmlite==0.40.1", "numpy==1.24.4"]
+
+
+def test_old_numba_on_new_python_gets_old_setuptools():
+    release = releases.find(releases.load(), "0.55.2")
+    assert install_release.pip_command(release, "3.10", "1.22.4")[-1] == "setuptools<82"
+    assert "setuptools<82" not in install_release.pip_command(release, "3.8", "1.18.5")
+
+
+@pytest.mark.parametrize(
+    "version, python, numpy, reason",
+    [
+        ("0.48.0", "3.11", "1.24.4", "wheels for Python 3.6, 3.7, 3.8 only"),
+        ("0.48.0", "3.8", "1.24.4", "accepts numpy >=1.15,<1.24, not 1.24.4"),
+        ("0.57.1", "3.11", "1.18.5", "not 1.18.5"),
+    ],
+)
+def test_impossible_combinations_fail_before_pip(version, python, numpy, reason):
+    release = releases.find(releases.load(), version)
+    with pytest.raises(CannotInstall, match=reason):
+        install_release.pip_command(release, python, numpy)
+
+
+def test_main_reports_an_unknown_release_without_a_traceback(tmp_path, capsys):
+    assert install_release.main([_checkout(tmp_path, "0.47.0")]) == 3
+    err = capsys.readouterr().err
+    assert "0.47.0 is not in the release table" in err and "Traceback" not in err
+
+
+def test_main_usage(capsys):
+    assert install_release.main([]) == 2
+    assert "usage" in capsys.readouterr().err

@@ -1,0 +1,88 @@
+"""The release ledger: built from a small table in a temporary directory."""
+
+import subprocess
+
+import pytest
+
+from allocbench import ledger, releases
+from allocbench.releases import Release
+
+SMALL = [
+    ("0.48.0", "2020-01-29T16:13:41Z", "0.31.0", ["3.8"], ">=1.15,<1.24"),
+    ("0.57.1", "2023-06-21T17:41:55Z", "0.40.1", ["3.8", "3.11"], ">=1.21,<1.25"),
+    ("0.68.1", "2026-10-27T18:12:10Z", "0.50.0", ["3.11", "3.12"], ">=1.22,<2.6"),
+]
+
+
+def small_table(rows=SMALL):
+    return [Release(v, releases.parse_date(d), llvm, py, np_) for v, d, llvm, py, np_ in rows]
+
+
+def _git(repo, *args):
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def test_one_commit_per_release_in_order_with_dates_and_tags(tmp_path):
+    table = small_table()
+    hashes = ledger.build(table, tmp_path / "ledger")
+    rows = ledger.commits(tmp_path / "ledger")
+    assert [r["commit"] for r in rows] == hashes
+    assert [r["version"] for r in rows] == ["0.48.0", "0.57.1", "0.68.1"]
+    assert [r["tags"] for r in rows] == [["0.48.0"], ["0.57.1"], ["0.68.1"]]
+    assert [r["authored"] for r in rows] == [
+        "2020-01-29T16:13:41+00:00",
+        "2023-06-21T17:41:55+00:00",
+        "2026-10-27T18:12:10+00:00",
+    ]
+    assert all(r["committed"] == r["authored"] for r in rows)
+    repo = tmp_path / "ledger"
+    assert _git(repo, "rev-parse", "0.57.1^{commit}") == hashes[1]
+    assert _git(repo, "rev-parse", "0.57.1^") == hashes[0]
+    assert _git(repo, "show", f"{hashes[1]}:{ledger.VERSION_FILE}") == "0.57.1"
+    assert (repo / ledger.VERSION_FILE).read_text() == "0.68.1\n"  # work tree at the tip
+
+
+def test_same_table_same_hashes_anywhere(tmp_path):
+    assert ledger.build(small_table(), tmp_path / "a") == ledger.build(small_table(), tmp_path / "b")
+    assert ledger.build(small_table(), tmp_path / "a") == ledger.build(small_table(), tmp_path / "b")
+
+
+def test_new_release_appends_and_keeps_old_hashes(tmp_path):
+    old = ledger.build(small_table(SMALL[:2]), tmp_path / "ledger")
+    new = ledger.build(small_table(), tmp_path / "ledger")
+    assert new[:2] == old and len(new) == 3
+    assert _git(tmp_path / "ledger", "rev-list", "--count", "main") == "3"
+
+
+def test_changed_past_is_refused_and_nothing_moves(tmp_path):
+    repo = tmp_path / "ledger"
+    hashes = ledger.build(small_table(), repo)
+    changed = list(SMALL)
+    changed[1] = ("0.57.0",) + SMALL[1][1:]
+    with pytest.raises(ledger.LedgerError, match="Delete"):
+        ledger.build(small_table(changed), repo)
+    assert _git(repo, "rev-parse", "main") == hashes[-1]
+    assert _git(repo, "tag", "--list") == "0.48.0\n0.57.1\n0.68.1"
+
+
+def test_shorter_table_is_refused(tmp_path):
+    repo = tmp_path / "ledger"
+    ledger.build(small_table(), repo)
+    with pytest.raises(ledger.LedgerError):
+        ledger.build(small_table(SMALL[:1]), repo)
+
+
+def test_refuses_a_folder_that_is_not_a_ledger(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    with pytest.raises(ledger.LedgerError, match="not a git repository"):
+        ledger.build(small_table(), tmp_path / "mine")
+    assert [p.name for p in (tmp_path / "mine").iterdir()] == ["notes.txt"]
+
+
+def test_package_table_builds(tmp_path):
+    table = releases.load()
+    hashes = ledger.build(table, tmp_path / "ledger")
+    assert len(hashes) == len(table) == len(set(hashes))

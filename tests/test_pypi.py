@@ -1,0 +1,83 @@
+"""Finding new numba releases in a PEP 691 page, without the network."""
+
+import pytest
+
+from allocbench import pypi, releases
+
+
+def _file(name, when, yanked=False):
+    return {"filename": name, "upload-time": when, "yanked": yanked, "url": "x", "hashes": {}}
+
+
+PAGE = {
+    "meta": {"api-version": "1.1"},
+    "name": "numba",
+    "files": [
+        _file("numba-0.68.1.tar.gz", "2026-10-27T18:12:10.5Z"),
+        _file("numba-0.68.1-cp311-cp311-manylinux_2_28_x86_64.whl", "2026-10-27T18:13:00Z"),
+        _file("numba-0.69.0rc1-cp312-cp312-manylinux_2_28_x86_64.whl", "2026-11-01T00:00:00Z"),
+        _file("numba-0.69.0-cp312-cp312-manylinux_2_28_x86_64.whl", "2026-11-20T10:00:00.1Z"),
+        _file("numba-0.69.0-cp313-cp313-win_amd64.whl", "2026-11-20T09:00:00Z"),
+        _file("numba-0.69.1-cp313-cp313-win_amd64.whl", "2026-11-25T09:00:00Z", yanked=True),
+        _file("numba-0.68.2-cp311-cp311-manylinux_2_28_x86_64.whl", "2026-11-21T00:00:00Z"),
+        _file("numba-0.70.0-cp313-cp313-macosx_11_0_arm64.whl", "2026-11-24T00:00:00Z"),
+    ],
+}
+
+
+def test_final_releases_take_first_upload_and_wheel_pythons():
+    known = pypi.final_releases(PAGE)
+    assert set(known) == {"0.68.1", "0.69.0", "0.68.2", "0.70.0"}
+    released, pythons = known["0.69.0"]
+    assert releases.format_date(released) == "2026-11-20T09:00:00Z"
+    assert pythons == ("3.12", "3.13")
+
+
+def test_newest_patches():
+    versions = ["0.47.0", "0.48.0", "0.49.0", "0.49.1", "0.10.0", "0.61.0", "0.61.2"]
+    assert pypi.newest_patches(versions) == ["0.48.0", "0.49.1", "0.61.2"]
+
+
+@pytest.mark.parametrize(
+    "requires, expected",
+    [
+        (["llvmlite (<0.32.0,>=0.31.0dev0)", "numpy (>=1.15)", "setuptools"], ">=1.15"),
+        (["llvmlite<0.51,>=0.50.0dev0", "numpy<2.6,>=1.22"], ">=1.22,<2.6"),
+        (["numpy>=1.22", "numpy<2.5,>=1.22", 'importlib-metadata ; python_version < "3.9"'],
+         ">=1.22,<2.5"),  # fmt: skip
+        (["llvmlite"], None),
+    ],
+)
+def test_numpy_range(requires, expected):
+    assert pypi.numpy_range(requires) == expected
+
+
+def test_new_releases_appends_in_order_and_leaves_out_old_patches(monkeypatch):
+    monkeypatch.setattr(pypi, "resolve", lambda version, python: ("0.51.0", ">=1.22,<2.6"))
+    table = [r for r in releases.load() if r.numba != "0.68.2"]
+    added, skipped = pypi.new_releases(table, PAGE)
+    assert [r.numba for r in added] == ["0.69.0", "0.70.0"]
+    assert skipped == ["0.68.2"]  # released after 0.69.0
+    assert added[0].pythons == ("3.12", "3.13")
+    releases.check_order(table + added)
+
+
+def test_nothing_new(monkeypatch):
+    monkeypatch.setattr(pypi, "resolve", lambda *a: pytest.fail("pip must not be asked"))
+    page = {"files": PAGE["files"][:2]}
+    assert pypi.new_releases(releases.load(), page) == ([], [])
+
+
+def test_index_must_be_http(monkeypatch):
+    monkeypatch.setenv("PIP_INDEX_URL", "file:///etc")
+    with pytest.raises(pypi.PackageIndexError, match="http"):
+        pypi.index_url()
+    monkeypatch.setenv("PIP_INDEX_URL", "https://example.invalid/simple")
+    assert pypi.index_url() == "https://example.invalid/simple/"
+
+
+def test_resolve_refuses_unchecked_input():
+    with pytest.raises(releases.TableError):
+        pypi.resolve("0.57.1 --index-url http://evil", "3.11")
+    with pytest.raises(releases.TableError):
+        pypi.resolve("0.57.1", "3.11; rm")
