@@ -66,7 +66,7 @@ def test_asv_check_finds_no_problems(root, asv_home):
 
 @pytest.fixture(scope="module")
 def quick_run(root, asv_home):
-    tmp, config, env, hashes = asv_home
+    _tmp, config, env, _hashes = asv_home
     args = ["run", "--quick", "--machine", "testbox", "--config", str(config), "ALL"]
     for regex in BENCH:
         args += ["--bench", regex]
@@ -123,7 +123,7 @@ def test_compare_by_release_tags(root, quick_run):
 
 
 def test_publish_shows_releases_as_tagged_points_in_time(root, quick_run):
-    (tmp, config, env, hashes), _ = quick_run
+    (tmp, config, env, _hashes), _ = quick_run
     _asv(["publish", "--config", str(config)], root, env)
     html = tmp / "html"
     index = json.loads((html / "index.json").read_text())

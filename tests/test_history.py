@@ -65,20 +65,24 @@ def test_default_choice_has_the_seed_and_the_newest():
 
 def test_plan_only_pairs_releases_that_can_run():
     table = releases.load()
-    plan = history.plan(history.choose(table, ["0.48.0", "0.68.1"]), [("3.8", "1.18.5"),
-                                                                       ("3.11", "1.24.4")])
+    plan = history.plan(
+        history.choose(table, ["0.48.0", "0.68.1"]), [("3.8", "1.18.5"), ("3.11", "1.24.4")]
+    )
     assert [r.numba for r in plan[("3.8", "1.18.5")]] == ["0.48.0"]
     assert [r.numba for r in plan[("3.11", "1.24.4")]] == ["0.68.1"]
 
 
 def _names(cls, method):
+    prefix = f"{cls.__module__.split('.')[-1]}.{cls.__name__}.{method}"
     for combo in itertools.product(*cls.params):
-        yield f"{cls.__module__.split('.')[-1]}.{cls.__name__}.{method}({', '.join(map(repr, combo))})"
+        yield f"{prefix}({', '.join(map(repr, combo))})"
 
 
 def test_history_selection_names_real_benchmark_parameters():
     regexes = [re.compile(r) for r in history.history_benchmarks()]
-    alloc = [n for n in _names(bench_alloc.Alloc, "time_alloc") if any(r.search(n) for r in regexes)]
+    alloc = [
+        n for n in _names(bench_alloc.Alloc, "time_alloc") if any(r.search(n) for r in regexes)
+    ]
     write = [n for n in _names(bench_alloc.AllocAndWrite, "time_alloc_and_write")
              if any(r.search(n) for r in regexes)]  # fmt: skip
     assert len(alloc) == 6 * 6 and len(write) == 4 * 2

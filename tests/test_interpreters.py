@@ -8,7 +8,7 @@ import pytest
 
 from allocbench import interpreters
 
-THIS = "%d.%d" % sys.version_info[:2]
+THIS = "{}.{}".format(*sys.version_info[:2])
 
 
 def test_finds_this_python_and_exposes_it(tmp_path):

@@ -45,8 +45,12 @@ def test_one_commit_per_release_in_order_with_dates_and_tags(tmp_path):
 
 
 def test_same_table_same_hashes_anywhere(tmp_path):
-    assert ledger.build(small_table(), tmp_path / "a") == ledger.build(small_table(), tmp_path / "b")
-    assert ledger.build(small_table(), tmp_path / "a") == ledger.build(small_table(), tmp_path / "b")
+    assert ledger.build(small_table(), tmp_path / "a") == ledger.build(
+        small_table(), tmp_path / "b"
+    )
+    assert ledger.build(small_table(), tmp_path / "a") == ledger.build(
+        small_table(), tmp_path / "b"
+    )
 
 
 def test_new_release_appends_and_keeps_old_hashes(tmp_path):
@@ -60,7 +64,7 @@ def test_changed_past_is_refused_and_nothing_moves(tmp_path):
     repo = tmp_path / "ledger"
     hashes = ledger.build(small_table(), repo)
     changed = list(SMALL)
-    changed[1] = ("0.57.0",) + SMALL[1][1:]
+    changed[1] = ("0.57.0", *SMALL[1][1:])
     with pytest.raises(ledger.LedgerError, match="Delete"):
         ledger.build(small_table(changed), repo)
     assert _git(repo, "rev-parse", "main") == hashes[-1]

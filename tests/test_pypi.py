@@ -43,8 +43,10 @@ def test_newest_patches():
     [
         (["llvmlite (<0.32.0,>=0.31.0dev0)", "numpy (>=1.15)", "setuptools"], ">=1.15"),
         (["llvmlite<0.51,>=0.50.0dev0", "numpy<2.6,>=1.22"], ">=1.22,<2.6"),
-        (["numpy>=1.22", "numpy<2.5,>=1.22", 'importlib-metadata ; python_version < "3.9"'],
-         ">=1.22,<2.5"),  # fmt: skip
+        (
+            ["numpy>=1.22", "numpy<2.5,>=1.22", 'importlib-metadata ; python_version < "3.9"'],
+            ">=1.22,<2.5",
+        ),
         (["llvmlite"], None),
     ],
 )

@@ -197,8 +197,12 @@ def build_parser() -> argparse.ArgumentParser:
     which = p.add_mutually_exclusive_group()
     which.add_argument("--releases", nargs="+", metavar="VERSION", help="numba versions to run")
     which.add_argument("--all", action="store_true", help="every release in the table")
-    p.add_argument("--bench", action="append", metavar="REGEX",
-                   help="asv --bench regex (default: the history selection); repeatable")
+    p.add_argument(
+        "--bench",
+        action="append",
+        metavar="REGEX",
+        help="asv --bench regex (default: the history selection); repeatable",
+    )
     p.add_argument("--rerun", action="store_true", help="measure again what has results")
     p.add_argument("--quick", action="store_true", help="asv --quick: one sample each")
     p.add_argument("--no-publish", action="store_true", help="leave the site as it is")

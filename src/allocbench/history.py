@@ -20,7 +20,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from allocbench import interpreters, ledger
 from allocbench.paths import HEADLINE_PATHS
-from allocbench.releases import Release, TableError, find
+from allocbench.releases import Release, find
 from allocbench.sizes import HISTORY_SIZES, USE_HISTORY_SIZES
 
 #: The seed's version; 0.55.2, which runs on both the Python 3.8 and the 3.10 environment
@@ -70,7 +70,9 @@ def environments(conf: dict) -> List[Tuple[str, str]]:
         try:
             envs.append((entry["python"], entry["req"]["numpy"]))
         except (KeyError, TypeError):
-            raise HistoryError(f"asv.conf.json: an environment without python/numpy: {entry}")
+            raise HistoryError(
+                f"asv.conf.json: an environment without python/numpy: {entry}"
+            ) from None
     return envs
 
 
@@ -91,7 +93,7 @@ def plan(
 def choose(table: Sequence[Release], versions: Optional[Sequence[str]]) -> List[Release]:
     """The releases named (checked against the table), or the default set plus the newest."""
     if versions is None:
-        versions = list(DEFAULT_RELEASES) + [table[-1].numba]
+        versions = [*list(DEFAULT_RELEASES), table[-1].numba]
     chosen = {find(table, v).numba for v in versions}
     return [r for r in table if r.numba in chosen]
 
@@ -128,7 +130,7 @@ def run(
     env.setdefault("PIP_ONLY_BINARY", "numba,llvmlite,numpy")
     asv = [sys.executable, "-m", "asv"]
     if not (pathlib.Path.home() / ".asv-machine.json").exists():
-        _run(asv + ["machine", "--yes"], root, env)
+        _run([*asv, "machine", "--yes"], root, env)
 
     done: Dict[str, List[str]] = {}
     for (python, numpy), runnable in plan(chosen, envs).items():
@@ -140,7 +142,7 @@ def run(
             continue
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
             f.write("".join(hashes[r.numba] + "\n" for r in runnable))
-        command = asv + ["run", "-E", name, f"HASHFILE:{f.name}", "--show-stderr"]
+        command = [*asv, "run", "-E", name, f"HASHFILE:{f.name}", "--show-stderr"]
         command += [] if rerun else ["--skip-existing"]
         command += ["--quick"] if quick else []
         for regex in history_benchmarks() if bench is None else bench:
@@ -154,5 +156,5 @@ def run(
         print(f"{name}: {len(runnable)} releases in {time.monotonic() - started:.0f} s")
         done[name] = [r.numba for r in runnable]
     if publish:
-        _run(asv + ["publish"], root, env)
+        _run([*asv, "publish"], root, env)
     return done

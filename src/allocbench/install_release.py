@@ -43,7 +43,7 @@ def read_version(build_dir: str) -> str:
 
 
 def this_python() -> str:
-    return "%d.%d" % sys.version_info[:2]
+    return "{}.{}".format(*sys.version_info[:2])
 
 
 def installed_numpy() -> str:

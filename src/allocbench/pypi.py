@@ -139,7 +139,9 @@ def resolve(version: str, python: str) -> Tuple[str, str]:
             raise PackageIndexError(f"pip cannot resolve numba {version} for Python {python}:\n"
                               + done.stderr.strip()[-2000:])  # fmt: skip
         with open(report, encoding="utf-8") as f:
-            installs = {i["metadata"]["name"].lower(): i["metadata"] for i in json.load(f)["install"]}
+            installs = {
+                i["metadata"]["name"].lower(): i["metadata"] for i in json.load(f)["install"]
+            }
     numba_meta, llvmlite_meta = installs.get("numba"), installs.get("llvmlite")
     if numba_meta is None or llvmlite_meta is None:
         raise PackageIndexError(f"pip's report for numba {version} names no numba or no llvmlite")

@@ -169,7 +169,9 @@ def parse_table(text: str, source: str = "releases.tsv") -> List[Release]:
             raise TableError(f"{source} line {number}: {len(cells)} cells, want {len(COLUMNS)}")
         numba, released, llvmlite, pythons, numpy, note = cells
         try:
-            release = Release(numba, parse_date(released), llvmlite, pythons.split(","), numpy, note)
+            release = Release(
+                numba, parse_date(released), llvmlite, pythons.split(","), numpy, note
+            )
         except TableError as exc:
             raise TableError(f"{source} line {number}: {exc}") from None
         releases.append(release)
