@@ -91,3 +91,15 @@ def test_ratio_command(tmp_path, capsys):
     assert "no such results directory" in capsys.readouterr().err
     assert main(["ratio", "--results", str(tmp_path), "--of", "numba.empty"]) == 1
     assert "no benchmark" in capsys.readouterr().err
+
+
+def test_a_result_that_is_not_a_list_is_refused(tmp_path):
+    _write(tmp_path, "abc123-env.json", {"bench_x.X.track_y": [7, [], "v"]})
+    with pytest.raises(results.ResultsError, match=r"malformed entry for bench_x\.X\.track_y"):
+        results.load(tmp_path)
+
+
+def test_skipped_combinations_are_not_values(tmp_path):
+    name, entry = _alloc([2e-5, float("nan"), 0.2, float("nan")])
+    _write(tmp_path, "abc123-env.json", {name: entry})
+    assert [r.value for r in results.load(tmp_path)] == [2e-5, None, 0.2, None]

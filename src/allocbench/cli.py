@@ -8,7 +8,7 @@ import pathlib
 import sys
 from typing import Optional, Sequence
 
-from allocbench import cliff, fresh, history, ledger, pypi, releases, results, sizes
+from allocbench import cliff, fresh, history, ledger, pypi, releases, report, results, sizes
 from allocbench.paths import HEADLINE_PATHS, PATHS
 from allocbench.probes import fits_in_memory
 
@@ -130,6 +130,16 @@ def _ledger(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    try:
+        path = report.write(args.results, args.out, releases.load(args.table), args.machine)
+    except results.ResultsError as exc:
+        print(f"allocbench report: {exc}", file=sys.stderr)
+        return 1
+    print(f"report written to {path}")
+    return 0
+
+
 def _history(args: argparse.Namespace) -> int:
     table = releases.load(args.table)
     versions = [r.numba for r in table] if args.all else args.releases
@@ -191,6 +201,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--table", help="release table (default: the package's releases.tsv)")
     p.add_argument("--dir", default=".asv/ledger", help="where the ledger lives")
     p.set_defaults(run=_ledger)
+
+    p = sub.add_parser("report", help="what the results say, in words and plots (report/)")
+    p.add_argument("--results", default=".asv/results", help="asv results directory")
+    p.add_argument("--out", default="report", help="where to write README.md and the plots")
+    p.add_argument("--machine", help="only this machine's results (default: all)")
+    p.add_argument("--table", help="release table (default: the package's releases.tsv)")
+    p.set_defaults(run=_report)
 
     p = sub.add_parser("history", help="run asv over numba releases and publish the site")
     p.add_argument("--table", help="release table (default: the package's releases.tsv)")

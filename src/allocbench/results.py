@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import itertools
 import json
+import math
 import pathlib
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -57,6 +58,7 @@ def _records_of(path: pathlib.Path) -> List[Record]:
             grid = [[_parse_param(p) for p in values] for values in row.get("params") or []]
             combos = list(itertools.product(*grid))
             values = row["result"] if row["result"] is not None else [None] * len(combos)
+            values = list(values)
         except (TypeError, KeyError) as exc:
             raise ResultsError(f"{path}: malformed entry for {benchmark} ({exc!r})") from None
         if len(values) != len(combos):
@@ -64,7 +66,9 @@ def _records_of(path: pathlib.Path) -> List[Record]:
                 f"{path}: {benchmark} has {len(values)} values for {len(combos)} parameter sets"
             )
         for params, value in zip(combos, values):
-            value = value if isinstance(value, (int, float)) else None
+            # asv writes NaN for parameter combinations it skipped (--bench selections).
+            measured = isinstance(value, (int, float)) and not math.isnan(value)
+            value = value if measured else None
             records.append(Record(machine, env, commit, benchmark, tuple(params), value))
     return records
 

@@ -1,0 +1,385 @@
+"""allocbench report: what the asv results say about the slowdown, in words, tables and plots.
+
+Reads a results directory (any machines, environments and releases), names each commit by
+its numba release through the release table's ledger, and writes ``report/README.md`` and
+two plots. Every sentence in the summary is computed from the results it reads: a figure that
+is not in them is reported as not measured, never filled in.
+"""
+
+from __future__ import annotations
+
+import math
+import pathlib
+import statistics
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+from allocbench import ledger
+from allocbench.releases import Release
+from allocbench.results import Record, ResultsError, load
+from allocbench.sizes import MMAP_THRESHOLD_MAX, MiB, format_size
+
+PathLike = Union[str, pathlib.Path]
+
+ALLOC = "bench_alloc.Alloc.time_alloc"
+WRITE = "bench_alloc.AllocAndWrite.time_alloc_and_write"
+CLIFF_NUMPY = "bench_cliff.Cliff.track_numpy_zeros_lazy_from"
+CLIFF_NUMBA = "bench_cliff.Cliff.track_numba_zeros_faults_every_page_from"
+CLIFF_RATIO = "bench_cliff.CliffRatio.track_numba_over_numpy"
+FRESH_FIRST = "bench_fresh.FreshProcess.track_first_call_seconds"
+FRESH_STEADY = "bench_fresh.FreshProcess.track_steady_seconds"
+HEADLINE_SIZE = 256 * MiB
+#: A ratio this large counts as "the slowdown".
+SLOW = 10.0
+#: Releases whose 256 MiB ratios stay within this factor of each other changed nothing.
+SAME = 3.0
+
+
+@dataclass
+class Run:
+    """Every figure of one machine, environment and commit."""
+
+    machine: str
+    env: str
+    commit: str
+    release: Optional[Release]
+    values: Dict[Tuple[str, Tuple[object, ...]], float] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return self.release.numba if self.release else self.commit[:8]
+
+    def get(self, benchmark: str, *params: object) -> Optional[float]:
+        return self.values.get((benchmark, tuple(params)))
+
+    def ratio(self, benchmark: str, slow: str, fast: str, nbytes: int) -> Optional[float]:
+        top, bottom = self.get(benchmark, slow, nbytes), self.get(benchmark, fast, nbytes)
+        return top / bottom if top and bottom else None
+
+
+def release_by_commit(table: Sequence[Release]) -> Dict[str, Release]:
+    """Commit hash -> release, from a ledger built afresh (its hashes are the same anywhere)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        hashes = ledger.build(table, pathlib.Path(tmp) / "ledger")
+    return dict(zip(hashes, table))
+
+
+def collect(
+    records: Sequence[Record], table: Sequence[Release], machine: Optional[str] = None
+) -> List[Run]:
+    """Runs in release order (unknown commits last), for one machine or all."""
+    machines = sorted({r.machine for r in records})
+    if machine is not None and machine not in machines:
+        raise ResultsError(f"no results from machine {machine!r}; there are: {', '.join(machines)}")
+    by_commit = release_by_commit(table)
+    runs: Dict[Tuple[str, str, str], Run] = {}
+    for r in records:
+        if r.value is None or (machine is not None and r.machine != machine):
+            continue
+        key = (r.machine, r.env, r.commit)
+        if key not in runs:
+            runs[key] = Run(r.machine, r.env, r.commit, by_commit.get(r.commit))
+        runs[key].values[(r.benchmark, r.params)] = r.value
+    order = {c: i for i, c in enumerate(by_commit)}
+    return sorted(runs.values(), key=lambda u: (u.machine, u.env, order.get(u.commit, 1e9)))
+
+
+def _series(runs: Sequence[Run]) -> Dict[Tuple[str, str], List[Run]]:
+    grouped: Dict[Tuple[str, str], List[Run]] = defaultdict(list)
+    for run in runs:
+        grouped[(run.machine, run.env)].append(run)
+    return dict(grouped)
+
+
+def _x(value: Optional[float], digits: int = 3) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:,.0f}x" if value >= 100 else f"{value:.{digits}g}x"
+
+
+def _bytes(value: Optional[float]) -> str:
+    if value is None:
+        return "n/a"
+    return f"{int(value):,} bytes ({value / MiB:.3f} MiB)"
+
+
+def _seconds(value: Optional[float]) -> str:
+    if value is None:
+        return "n/a"
+    for scale, unit in ((1, "s"), (1e-3, "ms"), (1e-6, "us")):
+        if value >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return f"{value * 1e9:.3g} ns"
+
+
+def _span(values: Sequence[float], show) -> str:
+    low, high = min(values), max(values)
+    return show(low) if low == high else f"{show(low)} to {show(high)}"
+
+
+def grid_cliff(run: Run) -> Optional[int]:
+    """Smallest size of the Alloc grid from which numba.zeros stays SLOW times numpy's."""
+    sizes = sorted({p[1] for (b, p) in run.values if b == ALLOC and p[0] == "numba.zeros"})
+    ratios = [(n, run.ratio(ALLOC, "numba.zeros", "numpy.zeros", n)) for n in sizes]
+    ratios = [(n, q) for n, q in ratios if q is not None]
+    cliff = None
+    for nbytes, ratio in reversed(ratios):
+        if ratio < SLOW:
+            break
+        cliff = nbytes
+    return cliff
+
+
+def _cliff_table(runs: Sequence[Run]) -> List[str]:
+    lines = [
+        "| release | numpy np.zeros lazy from | numba np.zeros faults every page from "
+        "| grid cliff | ratio 1 MiB | 16 MiB | 64 MiB | 256 MiB |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for run in runs:
+        ratios = [run.get(CLIFF_RATIO, n) for n in (1 * MiB, 16 * MiB, 64 * MiB, 256 * MiB)]
+        cliff = grid_cliff(run)
+        lines.append(
+            f"| {run.label} | {_bytes(run.get(CLIFF_NUMPY))} | {_bytes(run.get(CLIFF_NUMBA))} "
+            f"| {format_size(cliff) if cliff else 'n/a'} | "
+            + " | ".join(_x(q) for q in ratios)
+            + " |"
+        )
+    return lines
+
+
+def _headline(run: Run) -> Optional[float]:
+    measured = run.ratio(ALLOC, "numba.zeros", "numpy.zeros", HEADLINE_SIZE)
+    return measured if measured is not None else run.get(CLIFF_RATIO, HEADLINE_SIZE)
+
+
+def summary(runs: Sequence[Run]) -> List[str]:
+    """Plain sentences about where the slowdown appears and whether a release changed it."""
+    lines: List[str] = []
+    labelled = [r for r in runs if r.release]
+    ratios = [(r, _headline(r)) for r in labelled]
+    ratios = [(r, q) for r, q in ratios if q is not None]
+    if not ratios:
+        return ["These results hold no numba.zeros / numpy.zeros figure at 256 MiB, so they "
+                "cannot say where the slowdown appears. Run the history selection "
+                "(`allocbench history`) or `bench_alloc.Alloc`."]  # fmt: skip
+    releases = sorted({r.release.key: r.label for r, _ in ratios}.items())
+    low = min(q for _, q in ratios)
+    high = max(q for _, q in ratios)
+    slow = [r for r, q in ratios if q >= SLOW]
+    where = "every" if len(slow) == len(ratios) else f"{len(slow)} of {len(ratios)}"
+    lines.append(
+        f"- **The slowdown is there in {where} release and environment measured** "
+        f"(numba {releases[0][1]} to {releases[-1][1]}, {len(_series(labelled))} "
+        f"machine/environment series): at 256 MiB, np.zeros inside @njit takes "
+        f"{_span([low, high], _x)} numpy's time for allocation alone."
+    )
+    numba_from = [r.get(CLIFF_NUMBA) for r in labelled if r.get(CLIFF_NUMBA)]
+    numpy_from = [r.get(CLIFF_NUMPY) for r in labelled if r.get(CLIFF_NUMPY)]
+    if numba_from and numpy_from:
+        above = max(numba_from + numpy_from) - MMAP_THRESHOLD_MAX
+        below = [r.get(CLIFF_RATIO, n) for r in labelled for n in (1 * MiB, 16 * MiB)]
+        below = [q for q in below if q is not None]
+        lines.append(
+            f"- **Where it starts**: bisected in one process, numba's np.zeros faults in every "
+            f"page from {_span(numba_from, _bytes)}, and numpy's np.zeros stays lazy "
+            f"from {_span(numpy_from, _bytes)}; glibc's largest mmap threshold is "
+            f"{format_size(MMAP_THRESHOLD_MAX)}, "
+            + (
+                f"{above:,} bytes below the largest of these."
+                if above >= 0
+                else f"{-above:,} bytes above all of these."
+            )
+            + (
+                f" Below it, at 1 MiB and 16 MiB, numba's np.zeros takes {_span(below, _x)} "
+                f"numpy's time."
+                if below
+                else ""
+            )
+        )
+    grid = [grid_cliff(r) for r in labelled]
+    grid = [g for g in grid if g]
+    if grid:
+        lines.append(
+            f"- On the size grid (a fresh process per size), numba.zeros is {SLOW:g}x or more "
+            f"slower than numpy.zeros from {_span(grid, _bytes)} up."
+        )
+    for (machine, env), series in _series(labelled).items():
+        points = [(r.label, _headline(r)) for r in series if _headline(r) is not None]
+        if len(points) < 2:
+            continue
+        values = [q for _, q in points]
+        spread = max(values) / min(values)
+        steps = [(a[0], b[0], b[1] / a[1]) for a, b in zip(points, points[1:])]
+        big = max(steps, key=lambda s: abs(math.log(s[2])))
+        verdict = (
+            f"no release changed it: {_x(min(values))} to {_x(max(values))} over "
+            f"{points[0][0]}-{points[-1][0]}"
+            if spread < SAME
+            else f"it changed: the largest step is {big[0]} -> {big[1]} (x{big[2]:.3g})"
+        )
+        lines.append(f"- {env} on {machine}: {verdict}.")
+    return lines
+
+
+def advice(runs: Sequence[Run]) -> List[str]:
+    """What to do, each line backed by the medians it quotes."""
+    lines: List[str] = []
+
+    def median_ratio(benchmark: str, slow: str, fast: str) -> Optional[float]:
+        values = [r.ratio(benchmark, slow, fast, HEADLINE_SIZE) for r in runs]
+        values = [v for v in values if v is not None]
+        return statistics.median(values) if values else None
+
+    passed_in = median_ratio(ALLOC, "mixed.zeros_in", "numpy.zeros")
+    if passed_in is not None:
+        lines.append(
+            f"- **Allocate outside @njit code and pass the array in**: at 256 MiB that costs "
+            f"{_x(passed_in)} numpy's np.zeros (median over the runs), against "
+            f"{_x(median_ratio(ALLOC, 'numba.zeros', 'numpy.zeros'))} for np.zeros inside."
+        )
+    empty = median_ratio(WRITE, "numba.empty", "numba.zeros")
+    if empty is not None:
+        lines.append(
+            f"- **Use np.empty when every element is written anyway**: inside @njit, np.empty "
+            f"+ writing every element takes {_x(empty)} the time of np.zeros + the same write "
+            f"at 256 MiB (median)."
+        )
+    fix = median_ratio(ALLOC, "allocbench.zeros", "numpy.zeros")
+    fix_write = median_ratio(WRITE, "allocbench.zeros", "numpy.zeros")
+    if fix is not None:
+        lines.append(
+            f"- **Or use allocbench.zeros inside @njit**: at 256 MiB its allocation takes "
+            f"{_x(fix)} numpy's np.zeros, and allocation + write {_x(fix_write)} (medians)."
+        )
+    return lines or ["- These results hold none of the comparisons the advice rests on."]
+
+
+def fresh_table(runs: Sequence[Run]) -> List[str]:
+    """First call in a fresh process against the steady state, where measured."""
+    rows = []
+    for run in runs:
+        for (benchmark, params), first in sorted(run.values.items(), key=str):
+            if benchmark != FRESH_FIRST:
+                continue
+            steady = run.get(FRESH_STEADY, *params)
+            rows.append(
+                f"| {run.env} | {run.label} | {params[0]} | {format_size(params[1])} "
+                f"| {_seconds(first)} | {_seconds(steady)} |"
+            )
+    if not rows:
+        return ["Not measured in these results (`asv run --bench bench_fresh`)."]
+    return ["| environment | release | path | size | first call | steady |",
+            "| --- | --- | --- | --- | --- | --- |", *rows]  # fmt: skip
+
+
+def plot_seed_figure(runs: Sequence[Run], path: pathlib.Path) -> Optional[str]:
+    """The seed's figure from real results: time against size, one line per path."""
+    candidates = [r for r in runs if any(b == ALLOC for b, _ in r.values) and r.release]
+    if not candidates:
+        return None
+    run = max(candidates, key=lambda r: (sum(b == ALLOC for b, _ in r.values), r.release.key))
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = sorted({p[0] for b, p in run.values if b == ALLOC})
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for name in paths:
+        points = sorted(
+            (p[1], v) for (b, p), v in run.values.items() if b == ALLOC and p[0] == name
+        )
+        if len(points) > 1:
+            ax.plot([n / MiB for n, _ in points], [v for _, v in points], marker=".", label=name)
+    ax.axvline(MMAP_THRESHOLD_MAX / MiB, color="gray", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("Size of array in MiB")
+    ax.set_ylabel("Time per allocation (s)")
+    ax.set_title(f"Allocation alone: numba {run.label}, {run.env}, {run.machine}")
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return f"numba {run.label}, {run.env} on {run.machine}"
+
+
+def plot_ratio_by_release(runs: Sequence[Run], path: pathlib.Path) -> bool:
+    """numba.zeros / numpy.zeros at 256 MiB against the numba release date."""
+    series = {
+        key: [(r.release.released, _headline(r), r.label) for r in rs if r.release]
+        for key, rs in _series(runs).items()
+    }
+    series = {k: [p for p in v if p[1] is not None] for k, v in series.items()}
+    series = {k: v for k, v in series.items() if v}
+    if not series:
+        return False
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 5))
+    for (machine, env), points in sorted(series.items()):
+        ax.plot([p[0] for p in points], [p[1] for p in points], marker="o",
+                label=f"{env} ({machine})")  # fmt: skip
+        for when, ratio, label in points:
+            ax.annotate(label, (when, ratio), fontsize=6, xytext=(2, 3),
+                        textcoords="offset points")  # fmt: skip
+    ax.set_yscale("log")
+    ax.set_xlabel("numba release date")
+    ax.set_ylabel("numba np.zeros / numpy np.zeros, 256 MiB")
+    ax.set_title("The slowdown by numba release (allocation alone)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True
+
+
+def write(
+    results_dir: PathLike,
+    out_dir: PathLike,
+    table: Sequence[Release],
+    machine: Optional[str] = None,
+) -> pathlib.Path:
+    """Write the report; the path of its Markdown file. ResultsError for unusable results."""
+    runs = collect(load(results_dir), table, machine)
+    if not runs:
+        raise ResultsError(f"{results_dir}: every result in it failed or was skipped")
+    out = pathlib.Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    unknown = sorted({r.commit[:8] for r in runs if r.release is None})
+    lines = [
+        "# Where the slowdown appears",
+        "",
+        f"From `{results_dir}`: {len(runs)} runs, machines "
+        f"{', '.join(sorted({r.machine for r in runs}))}; releases "
+        f"{', '.join(dict.fromkeys(r.label for r in runs if r.release))}."
+        + (f" Commits that are not numba releases: {', '.join(unknown)}." if unknown else ""),
+        "Written by `allocbench report`; every figure below is read from those results.",
+        "",
+        "## In short",
+        "",
+        *summary(runs),
+        "",
+        "## What to do about it",
+        "",
+        *advice(runs),
+        "",
+    ]
+    for (machine_name, env), series in _series(runs).items():
+        lines += [f"## {env} on {machine_name}", "", *_cliff_table(series), ""]
+    lines += ["## First call against steady state", "", *fresh_table(runs), ""]
+    seed = plot_seed_figure(runs, out / "seed_figure.png")
+    if seed:
+        lines += ["## The seed's figure, from these results", "",
+                  "![time against size](seed_figure.png)", "", f"({seed}.)", ""]  # fmt: skip
+    if plot_ratio_by_release(runs, out / "ratio_by_release.png"):
+        lines += ["## The ratio by release", "", "![ratio by release](ratio_by_release.png)", ""]
+    report = out / "README.md"
+    report.write_text("\n".join(lines))
+    return report

@@ -1,0 +1,116 @@
+"""allocbench report: sentences computed from results, clear messages for unusable ones."""
+
+import json
+
+import pytest
+
+from allocbench import ledger, releases, report
+from allocbench.cli import main
+from allocbench.sizes import MiB
+
+COLUMNS = ["result", "params", "version", "started_at", "duration"]
+PATHS = ["'numpy.zeros'", "'numba.zeros'", "'mixed.zeros_in'", "'allocbench.zeros'"]
+SIZES = [str(1 * MiB), str(32 * MiB), str(256 * MiB)]
+
+
+@pytest.fixture(scope="module")
+def hashes():
+    table = releases.load()
+    return {r.numba: h for h, r in report.release_by_commit(table).items()}
+
+
+def _alloc(numba_256):
+    # numpy, numba, mixed, allocbench at 1, 32, 256 MiB
+    values = [1e-4, 3e-5, 3e-5,  1e-4, 0.03, numba_256,
+              1e-4, 3e-5, 3e-5,  1e-4, 3e-5, 3.3e-5]  # fmt: skip
+    return [values, [PATHS, SIZES], "v", 0, 1.0]
+
+
+def _write(root, machine, commit, env, entries):
+    folder = root / machine
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "machine.json").write_text(json.dumps({"machine": machine, "version": 1}))
+    data = {"commit_hash": commit, "env_name": env, "params": {"machine": machine},
+            "result_columns": COLUMNS, "results": entries, "version": 2}  # fmt: skip
+    (folder / f"{commit[:8]}-{env}.json").write_text(json.dumps(data))
+
+
+def _cliff(numba_from):
+    return {
+        report.CLIFF_NUMBA: [[numba_from], [], "v", 0, 1.0],
+        report.CLIFF_NUMPY: [[32 * MiB + 8192], [], "v", 0, 1.0],
+    }
+
+
+def test_report_says_what_the_numbers_say(tmp_path, hashes):
+    results = tmp_path / "results"
+    for version, slow in (("0.48.0", 0.2), ("0.57.1", 0.21), ("0.68.1", 0.19)):
+        entries = {report.ALLOC: _alloc(slow), **_cliff(32 * MiB + 8192)}
+        _write(results, "box", hashes[version], "virtualenv-py3.11-numpy1.24.4", entries)
+    path = report.write(results, tmp_path / "out", releases.load())
+    text = path.read_text()
+    assert "slowdown is there in every release" in text
+    assert "numba 0.48.0 to 0.68.1" in text
+    assert "6,333x to 7,000x" in text  # 0.19 / 3e-5 and 0.21 / 3e-5
+    assert "33,562,624 bytes (32.008 MiB)" in text
+    assert "no release changed it" in text
+    assert "from 33,554,432 bytes (32.000 MiB) up" in text  # the grid cliff
+    assert "Allocate outside @njit" in text and "1x numpy's np.zeros" in text
+    assert (tmp_path / "out" / "seed_figure.png").stat().st_size > 10_000
+    assert (tmp_path / "out" / "ratio_by_release.png").stat().st_size > 10_000
+
+
+def test_report_sees_a_release_that_changed_it(tmp_path, hashes):
+    results = tmp_path / "results"
+    for version, slow in (("0.57.1", 0.2), ("0.58.1", 0.2), ("0.59.1", 0.0001)):
+        _write(results, "box", hashes[version], "env", {report.ALLOC: _alloc(slow)})
+    text = report.write(results, tmp_path / "out", releases.load()).read_text()
+    assert "it changed: the largest step is 0.58.1 -> 0.59.1" in text
+    assert "slowdown is there in 2 of 3" in text
+
+
+def test_unknown_commits_are_named_not_dropped(tmp_path):
+    _write(tmp_path / "results", "box", "f" * 40, "env", {report.ALLOC: _alloc(0.2)})
+    text = report.write(tmp_path / "results", tmp_path / "out", releases.load()).read_text()
+    assert "not numba releases: ffffffff" in text
+
+
+def test_empty_partial_and_unknown_machine_get_messages(tmp_path, capsys, hashes):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["report", "--results", str(empty), "--out", str(tmp_path / "o")]) == 1
+    assert "no results files" in capsys.readouterr().err
+    assert main(["report", "--results", str(tmp_path / "nope")]) == 1
+    assert "no such results directory" in capsys.readouterr().err
+
+    failed = tmp_path / "failed"
+    _write(failed, "box", hashes["0.57.1"], "env", {report.ALLOC: [None, [PATHS, SIZES], "v"]})
+    assert main(["report", "--results", str(failed), "--out", str(tmp_path / "o")]) == 1
+    assert "failed or was skipped" in capsys.readouterr().err
+
+    partial = tmp_path / "partial"
+    _write(partial, "box", hashes["0.57.1"], "env", {report.ALLOC: _alloc(0.2)})
+    (partial / "box" / "cut-short.json").write_text('{"commit_hash": "ab')
+    assert main(["report", "--results", str(partial), "--out", str(tmp_path / "o")]) == 1
+    assert "cut-short.json: not an asv results file" in capsys.readouterr().err
+
+    good = tmp_path / "good"
+    _write(good, "box", hashes["0.57.1"], "env", {report.ALLOC: _alloc(0.2)})
+    assert main(["report", "--results", str(good), "--machine", "other",
+                 "--out", str(tmp_path / "o")]) == 1  # fmt: skip
+    assert "no results from machine 'other'; there are: box" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_results_without_the_headline_figures_say_so(tmp_path, hashes):
+    results = tmp_path / "results"
+    seed = {"bench_seed.SeedPlot.time_numba_zeros": [[0.1], [["4100"]], "v", 0, 1.0]}
+    _write(results, "box", hashes["0.57.1"], "env", seed)
+    text = report.write(results, tmp_path / "out", releases.load()).read_text()
+    assert "cannot say where the slowdown appears" in text
+    assert not (tmp_path / "out" / "seed_figure.png").exists()
+
+
+def test_ledger_hashes_match_the_real_ledger(tmp_path, hashes):
+    built = ledger.build(releases.load(), tmp_path / "ledger")
+    assert built[0] == hashes["0.48.0"] and built[-1] == hashes[releases.load()[-1].numba]
