@@ -151,6 +151,8 @@ def _history(args: argparse.Namespace) -> int:
         rerun=args.rerun,
         publish=not args.no_publish,
         quick=args.quick,
+        only_envs=args.env,
+        machine=args.machine,
     )
     for name, ran in done.items():
         print(f"{name}: {', '.join(ran)}")
@@ -223,6 +225,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rerun", action="store_true", help="measure again what has results")
     p.add_argument("--quick", action="store_true", help="asv --quick: one sample each")
     p.add_argument("--no-publish", action="store_true", help="leave the site as it is")
+    p.add_argument(
+        "--env",
+        action="append",
+        metavar="NAME",
+        help="only this asv environment (e.g. virtualenv-py3.11-numpy1.24.4); repeatable",
+    )
+    p.add_argument("--machine", help="asv machine name to record the results under")
     p.set_defaults(run=_history)
     return parser
 

@@ -16,16 +16,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from allocbench import interpreters, ledger
+from allocbench import interpreters, ledger, probes
 from allocbench.paths import HEADLINE_PATHS
 from allocbench.releases import Release, find
 from allocbench.sizes import HISTORY_SIZES, USE_HISTORY_SIZES
 
-#: The seed's version; 0.55.2, which runs on both the Python 3.8 and the 3.10 environment
-#: and so joins their series; the first release with Python 3.11 wheels. The newest is added.
-DEFAULT_RELEASES = ("0.48.0", "0.55.2", "0.57.1")
+#: The seed's version, the first release with Python 3.11 wheels, and the newest (added).
+#: `--all` adds the releases that join the series (0.55.2 and 0.56.4 run on Python 3.8 and 3.10).
+DEFAULT_RELEASES = ("0.48.0", "0.57.1")
 
 
 #: Allocation + write in the history: numpy's and numba's zeros, the fix, and np.empty in @njit
@@ -54,6 +55,12 @@ def history_benchmarks() -> List[str]:
     ]
 
 
+def tunables_benchmarks() -> List[str]:
+    """The lighter selection for environments under glibc tunables: where the cliff moves to
+    (the bisection) and allocation alone on the history grid."""
+    return [history_benchmarks()[0], r"^bench_cliff\."]
+
+
 def load_config(root: pathlib.Path) -> dict:
     """asv.conf.json of the repository at `root`."""
     path = root / "asv.conf.json"
@@ -63,31 +70,48 @@ def load_config(root: pathlib.Path) -> dict:
         raise HistoryError(f"cannot read {path}: {exc}") from None
 
 
-def environments(conf: dict) -> List[Tuple[str, str]]:
-    """(python, numpy) of every environment asv.conf.json defines."""
+@dataclass(frozen=True)
+class Environment:
+    """One environment of asv.conf.json: a Python, a pinned numpy, maybe glibc tunables."""
+
+    python: str
+    numpy: str
+    #: GLIBC_TUNABLES set for the benchmarks only (asv's env_nobuild): same virtualenv.
+    tunables: Optional[str] = None
+
+    def supports(self, release: Release) -> bool:
+        return release.supports(self.python, self.numpy)
+
+    @property
+    def name(self) -> str:
+        """The name asv gives the environment (and its results files)."""
+        from asv.environment import get_env_name
+
+        tagged = {("nobuild", "GLIBC_TUNABLES"): self.tunables} if self.tunables else {}
+        return get_env_name("virtualenv", self.python, {"numpy": self.numpy}, tagged)
+
+
+def environments(conf: dict) -> List[Environment]:
+    """Every environment asv.conf.json defines."""
     envs = []
     for entry in conf.get("include", []):
         try:
-            envs.append((entry["python"], entry["req"]["numpy"]))
-        except (KeyError, TypeError):
-            raise HistoryError(
-                f"asv.conf.json: an environment without python/numpy: {entry}"
-            ) from None
+            nobuild = entry.get("env_nobuild", {})
+            if set(nobuild) - {"GLIBC_TUNABLES"}:
+                raise KeyError("env_nobuild other than GLIBC_TUNABLES")
+            envs.append(Environment(entry["python"], entry["req"]["numpy"],
+                                    nobuild.get("GLIBC_TUNABLES")))  # fmt: skip
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise HistoryError(f"asv.conf.json: an environment the history cannot run: "
+                               f"{entry} ({exc})") from None  # fmt: skip
     return envs
 
 
-def env_name(python: str, numpy: str) -> str:
-    """The name asv gives the environment (and its results files)."""
-    from asv.environment import get_env_name
-
-    return get_env_name("virtualenv", python, {"numpy": numpy}, {})
-
-
 def plan(
-    releases: Sequence[Release], envs: Sequence[Tuple[str, str]]
-) -> Dict[Tuple[str, str], List[Release]]:
+    releases: Sequence[Release], envs: Sequence[Environment]
+) -> Dict[Environment, List[Release]]:
     """For each environment, the chosen releases that can run in it."""
-    return {env: [r for r in releases if r.supports(*env)] for env in envs}
+    return {env: [r for r in releases if env.supports(r)] for env in envs}
 
 
 def choose(table: Sequence[Release], versions: Optional[Sequence[str]]) -> List[Release]:
@@ -114,38 +138,50 @@ def run(
     rerun: bool = False,
     publish: bool = True,
     quick: bool = False,
+    only_envs: Optional[Sequence[str]] = None,
+    machine: Optional[str] = None,
 ) -> Dict[str, List[str]]:
     """Run the history job; {environment name: versions run}."""
     chosen = choose(table, versions)
     conf = load_config(root)
     envs = environments(conf)
-    for python, numpy in envs:
-        if not any(r.supports(python, numpy) for r in table):
-            raise HistoryError(f"no release in the table runs on Python {python}, numpy {numpy}")
+    for each in envs:
+        if not any(each.supports(r) for r in table):
+            raise HistoryError(f"no release in the table runs in {each.name}")
+    if only_envs:
+        unknown = set(only_envs) - {e.name for e in envs}
+        if unknown:
+            raise HistoryError(f"no such environment: {', '.join(sorted(unknown))}; "
+                               f"asv.conf.json has {', '.join(e.name for e in envs)}")  # fmt: skip
+        envs = [e for e in envs if e.name in only_envs]
     hashes = dict(zip((r.numba for r in table), ledger.build(table, root / conf["repo"])))
 
     bindir = root / ".asv" / "bin"
-    found = interpreters.expose([p for p, _ in envs], bindir)
+    found = interpreters.expose([e.python for e in envs], bindir)
     env = dict(os.environ, PATH=interpreters.path_with(bindir))
     env.setdefault("PIP_ONLY_BINARY", "numba,llvmlite,numpy")
     asv = [sys.executable, "-m", "asv"]
-    if not (pathlib.Path.home() / ".asv-machine.json").exists():
-        _run([*asv, "machine", "--yes"], root, env)
+    on = ["--machine", machine] if machine else []
+    if machine or not (pathlib.Path.home() / ".asv-machine.json").exists():
+        _run([*asv, "machine", "--yes", *on], root, env)
 
     done: Dict[str, List[str]] = {}
-    for (python, numpy), runnable in plan(chosen, envs).items():
-        name = env_name(python, numpy)
+    for each, runnable in plan(chosen, envs).items():
         if not runnable:
             continue
-        if found.get(python) is None:
-            print(f"skipped {name}: no working python{python} found", file=sys.stderr)
+        if found.get(each.python) is None:
+            print(f"skipped {each.name}: no working python{each.python} found", file=sys.stderr)
+            continue
+        if each.tunables and not probes.glibc_version():
+            print(f"skipped {each.name}: GLIBC_TUNABLES needs glibc", file=sys.stderr)
             continue
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
             f.write("".join(hashes[r.numba] + "\n" for r in runnable))
-        command = [*asv, "run", "-E", name, f"HASHFILE:{f.name}", "--show-stderr"]
+        command = [*asv, "run", "-E", each.name, f"HASHFILE:{f.name}", "--show-stderr", *on]
         command += [] if rerun else ["--skip-existing"]
         command += ["--quick"] if quick else []
-        for regex in history_benchmarks() if bench is None else bench:
+        selection = tunables_benchmarks() if each.tunables else history_benchmarks()
+        for regex in selection if bench is None else bench:
             command += ["--bench", regex]
         started = time.monotonic()
         try:
@@ -153,8 +189,8 @@ def run(
             _run(command, root, env, ok=(0, 2))
         finally:
             os.unlink(f.name)
-        print(f"{name}: {len(runnable)} releases in {time.monotonic() - started:.0f} s")
-        done[name] = [r.numba for r in runnable]
+        print(f"{each.name}: {len(runnable)} releases in {time.monotonic() - started:.0f} s")
+        done[each.name] = [r.numba for r in runnable]
     if publish:
         _run([*asv, "publish"], root, env)
     return done

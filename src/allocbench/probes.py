@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 import resource
-from typing import Optional
+from typing import Optional, Tuple
 
 _STATM = "/proc/self/statm"
 _MEMINFO = "/proc/meminfo"
+_THP = "/sys/kernel/mm/transparent_hugepage/enabled"
 
 
 def page_size() -> int:
@@ -63,3 +64,26 @@ def fits_in_memory(nbytes: int, copies: int = 1) -> bool:
     """Whether `copies` arrays of `nbytes` fit in available memory with headroom to spare."""
     available = available_memory()
     return available is None or nbytes * copies + HEADROOM <= available
+
+
+def glibc_version() -> Optional[Tuple[int, int]]:
+    """(major, minor) of the glibc this process runs on, or None for any other libc."""
+    try:
+        text = os.confstr("CS_GNU_LIBC_VERSION")
+    except (ValueError, OSError, AttributeError):
+        return None
+    if not text or not text.startswith("glibc "):
+        return None
+    major, minor = text.split()[1].split(".")[:2]
+    return int(major), int(minor)
+
+
+def transparent_hugepages() -> Optional[str]:
+    """The kernel's transparent huge page mode ('always', 'madvise', 'never'), or None."""
+    try:
+        with open(_THP) as f:
+            text = f.read()
+    except OSError:
+        return None
+    start, end = text.find("["), text.find("]")
+    return text[start + 1 : end] if 0 <= start < end else None
