@@ -94,3 +94,15 @@ def test_history_selection_names_real_benchmark_parameters():
 def test_config_is_json_with_unique_envs(root):
     conf = json.loads((root / "asv.conf.json").read_text())
     assert len({json.dumps(e, sort_keys=True) for e in conf["include"]}) == len(conf["include"])
+
+
+def test_tunables_run_the_newest_release_of_their_base(envs):
+    tuned = [e for e in envs if e.tunables]
+    assert {e.tunables.split("=")[0] for e in tuned} == {
+        "glibc.malloc.mmap_threshold",
+        "glibc.malloc.trim_threshold",
+    }
+    table = releases.load()
+    plan = history.plan(history.choose(table, ["0.57.1", "0.58.1", "0.68.1"]), tuned)
+    assert all([r.numba for r in chosen] == ["0.68.1"] for chosen in plan.values())
+    assert all("GLIBC_TUNABLES" in e.name for e in tuned)

@@ -110,8 +110,10 @@ def environments(conf: dict) -> List[Environment]:
 def plan(
     releases: Sequence[Release], envs: Sequence[Environment]
 ) -> Dict[Environment, List[Release]]:
-    """For each environment, the chosen releases that can run in it."""
-    return {env: [r for r in releases if env.supports(r)] for env in envs}
+    """For each environment, the chosen releases that can run in it; under glibc tunables
+    only the newest of them, since the tunables move glibc's threshold, not numba's code."""
+    runs = {env: [r for r in releases if env.supports(r)] for env in envs}
+    return {env: chosen[-1:] if env.tunables else chosen for env, chosen in runs.items()}
 
 
 def choose(table: Sequence[Release], versions: Optional[Sequence[str]]) -> List[Release]:
