@@ -114,3 +114,27 @@ def test_results_without_the_headline_figures_say_so(tmp_path, hashes):
 def test_ledger_hashes_match_the_real_ledger(tmp_path, hashes):
     built = ledger.build(releases.load(), tmp_path / "ledger")
     assert built[0] == hashes["0.48.0"] and built[-1] == hashes[releases.load()[-1].numba]
+
+
+def test_tunables_are_set_beside_their_base_run(tmp_path, hashes):
+    results = tmp_path / "results"
+    base = "virtualenv-py3.11-numpy1.24.4"
+    tuned = base + "-GLIBC_TUNABLESglibc.malloc.mmap_threshold=131072"
+    commit = hashes["0.68.1"]
+    _write(results, "box", commit, base, _cliff(32 * MiB + 8192))
+    entries = {**_cliff(135168), report.CLIFF_RATIO: [[1.0, 600.0], [[str(MiB), str(16 * MiB)]],
+                                                      "v", 0, 1.0]}  # fmt: skip
+    _write(results, "box", commit, tuned, entries)
+    text = report.write(results, tmp_path / "out", releases.load()).read_text()
+    assert ("With `GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072` (" + base) in text
+    assert "from 135,168 bytes (0.129 MiB) instead of 33,562,624 bytes (32.008 MiB)" in text
+    assert "at 16 MiB takes 600x numpy's time instead of n/a" in text
+
+
+def test_machine_facts_are_reported(tmp_path, hashes):
+    results = tmp_path / "results"
+    facts = {report.GLIBC: [[2.36], [], "v", 0, 1.0], report.THP: [[1], [], "v", 0, 1.0],
+             report.PAGE: [[4096], [], "v", 0, 1.0], report.ALLOC: _alloc(0.2)}  # fmt: skip
+    _write(results, "box", hashes["0.57.1"], "env", facts)
+    text = report.write(results, tmp_path / "out", releases.load()).read_text()
+    assert "- box: glibc 2.36; transparent huge pages madvise; 4096-byte pages." in text

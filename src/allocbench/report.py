@@ -28,6 +28,11 @@ WRITE = "bench_alloc.AllocAndWrite.time_alloc_and_write"
 CLIFF_NUMPY = "bench_cliff.Cliff.track_numpy_zeros_lazy_from"
 CLIFF_NUMBA = "bench_cliff.Cliff.track_numba_zeros_faults_every_page_from"
 CLIFF_RATIO = "bench_cliff.CliffRatio.track_numba_over_numpy"
+GLIBC = "bench_machine.Glibc.track_glibc_version"
+THP = "bench_machine.TransparentHugepages.track_transparent_hugepages"
+PAGE = "bench_machine.Kernel.track_page_size"
+THP_NAMES = {0: "never", 1: "madvise", 2: "always"}
+TUNED = "-GLIBC_TUNABLES"
 FRESH_FIRST = "bench_fresh.FreshProcess.track_first_call_seconds"
 FRESH_STEADY = "bench_fresh.FreshProcess.track_steady_seconds"
 HEADLINE_SIZE = 256 * MiB
@@ -257,6 +262,60 @@ def advice(runs: Sequence[Run]) -> List[str]:
     return lines or ["- These results hold none of the comparisons the advice rests on."]
 
 
+def tunables(runs: Sequence[Run]) -> List[str]:
+    """The cliff under glibc tunables beside the same machine, environment and release
+    without them: the test of the mechanism."""
+    plain = {(r.machine, r.env, r.commit): r for r in runs if TUNED not in r.env}
+    rows, words = [], []
+    for run in runs:
+        if TUNED not in run.env:
+            continue
+        base_env, setting = run.env.split(TUNED, 1)
+        base = plain.get((run.machine, base_env, run.commit))
+        for label, r in (("none", base), (setting, run)):
+            if r is None:
+                continue
+            rows.append(
+                f"| {label} | {run.label} | {_bytes(r.get(CLIFF_NUMBA))} "
+                f"| {_bytes(r.get(CLIFF_NUMPY))} | {_x(r.get(CLIFF_RATIO, 1 * MiB))} "
+                f"| {_x(r.get(CLIFF_RATIO, 16 * MiB))} |"
+            )
+        moved, before = run.get(CLIFF_NUMBA), base.get(CLIFF_NUMBA) if base else None
+        if moved and before:
+            words.append(
+                f"- With `GLIBC_TUNABLES={setting}` ({base_env}, numba {run.label}, "
+                f"{run.machine}), numba's np.zeros faults in every page from {_bytes(moved)} "
+                f"instead of {_bytes(before)}, and at 16 MiB takes "
+                f"{_x(run.get(CLIFF_RATIO, 16 * MiB))} numpy's time instead of "
+                f"{_x(base.get(CLIFF_RATIO, 16 * MiB))}."
+            )
+    if not rows:
+        return ["Not measured in these results (the GLIBC_TUNABLES environments of "
+                "asv.conf.json)."]  # fmt: skip
+    return [*words, "",
+            "| GLIBC_TUNABLES | release | numba faults every page from | numpy lazy from "
+            "| ratio 1 MiB | 16 MiB |", "| --- | --- | --- | --- | --- | --- |", *rows]  # fmt: skip
+
+
+def machines(runs: Sequence[Run]) -> List[str]:
+    """The machine facts recorded with the results."""
+    lines = []
+    for name in sorted({r.machine for r in runs}):
+        mine = [r for r in runs if r.machine == name]
+        glibc = {r.get(GLIBC) for r in mine} - {None}
+        thp = {r.get(THP) for r in mine} - {None}
+        page = {r.get(PAGE) for r in mine} - {None}
+        facts = [
+            "glibc " + ", ".join(f"{v:.2f}" for v in sorted(glibc)) if glibc else "libc: n/a",
+            "transparent huge pages " + ", ".join(THP_NAMES.get(int(v), "?") for v in thp)
+            if thp
+            else "THP: n/a",
+            ", ".join(f"{int(v)}-byte pages" for v in page) if page else "page size: n/a",
+        ]
+        lines.append(f"- {name}: {'; '.join(facts)}.")
+    return lines
+
+
 def fresh_table(runs: Sequence[Run]) -> List[str]:
     """First call in a fresh process against the steady state, where measured."""
     rows = []
@@ -371,6 +430,8 @@ def write(
         *advice(runs),
         "",
     ]
+    lines += ["## The machines", "", *machines(runs), ""]
+    lines += ["## The mechanism: the same runs under glibc tunables", "", *tunables(runs), ""]
     for (machine_name, env), series in _series(runs).items():
         lines += [f"## {env} on {machine_name}", "", *_cliff_table(series), ""]
     lines += ["## First call against steady state", "", *fresh_table(runs), ""]
