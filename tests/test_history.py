@@ -106,3 +106,17 @@ def test_tunables_run_the_newest_release_of_their_base(envs):
     plan = history.plan(history.choose(table, ["0.57.1", "0.58.1", "0.68.1"]), tuned)
     assert all([r.numba for r in chosen] == ["0.68.1"] for chosen in plan.values())
     assert all("GLIBC_TUNABLES" in e.name for e in tuned)
+
+
+def test_bridge_envs_exist_and_join_series(envs):
+    names = {e.name: e for e in envs}
+    table = releases.load()
+    for name in history.BRIDGE_ENVS:
+        bridge = {r.numba for r in table if names[name].supports(r)}
+        others = [{r.numba for r in table if e.supports(r)} for e in envs
+                  if e.name != name and not e.tunables]  # fmt: skip
+        assert sum(bool(bridge & other) for other in others) >= 2
+    # The default releases all run somewhere else, so leaving the bridges out loses none.
+    rest = [e for e in envs if e.name not in history.BRIDGE_ENVS and not e.tunables]
+    for release in history.choose(table, None):
+        assert any(e.supports(release) for e in rest), release.numba

@@ -24,9 +24,12 @@ from allocbench.paths import HEADLINE_PATHS
 from allocbench.releases import Release, find
 from allocbench.sizes import HISTORY_SIZES, USE_HISTORY_SIZES
 
-#: The seed's version, the first release with Python 3.11 wheels, and the newest (added).
-#: `--all` adds the releases that join the series (0.55.2 and 0.56.4 run on Python 3.8 and 3.10).
-DEFAULT_RELEASES = ("0.48.0", "0.57.1")
+#: The seed's version, the first with Python 3.9 wheels, the first with Python 3.11 wheels; the
+#: newest is added.
+DEFAULT_RELEASES = ("0.48.0", "0.53.1", "0.57.1")
+#: Environments that join the others' series (Python 3.10 runs 0.55-0.60 beside both Python 3.8
+#: and 3.11), which only `--all` or `--releases` needs: the default releases share none with it.
+BRIDGE_ENVS = ("virtualenv-py3.10-numpy1.22.4",)
 
 
 #: Allocation + write in the history: numpy's and numba's zeros, the fix, and np.empty in @njit
@@ -156,6 +159,8 @@ def run(
             raise HistoryError(f"no such environment: {', '.join(sorted(unknown))}; "
                                f"asv.conf.json has {', '.join(e.name for e in envs)}")  # fmt: skip
         envs = [e for e in envs if e.name in only_envs]
+    elif versions is None:
+        envs = [e for e in envs if e.name not in BRIDGE_ENVS]
     hashes = dict(zip((r.numba for r in table), ledger.build(table, root / conf["repo"])))
 
     bindir = root / ".asv" / "bin"
