@@ -2,11 +2,22 @@
 
 from allocbench import cliff
 
+from .common import skip_where_tunables_do_nothing
+
 
 def _locate(self):
     # Shared by both classes: asv keys setup_cache by the function's source line, so the
     # bisection runs once per environment, not once per class.
+    try:
+        skip_where_tunables_do_nothing()
+    except NotImplementedError as exc:
+        return {"skipped": str(exc)}
     return cliff.locate()
+
+
+def _setup(self, figures, *params):
+    if "skipped" in figures:
+        raise NotImplementedError(figures["skipped"])
 
 
 class Cliff:
@@ -16,6 +27,7 @@ class Cliff:
 
     timeout = 300
     setup_cache = _locate
+    setup = _setup
 
     def track_numpy_zeros_lazy_from(self, figures):
         """Smallest size (bytes) from which numpy's np.zeros hands out fresh, untouched pages."""
@@ -37,6 +49,7 @@ class CliffRatio:
     param_names = ["nbytes"]
     timeout = 300
     setup_cache = _locate
+    setup = _setup
 
     def track_numba_over_numpy(self, figures, nbytes):
         """Median time of numba.zeros over median time of numpy.zeros, same process."""

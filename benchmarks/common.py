@@ -1,10 +1,11 @@
 """Shared by the benchmark files: path names by group, and binding with an n/a for misfits."""
 
 import contextlib
+import os
 
 from allocbench import PATHS
 from allocbench.paths import HEADLINE_PATHS, Alloc
-from allocbench.probes import fits_in_memory
+from allocbench.probes import fits_in_memory, glibc_version
 from allocbench.sizes import format_size, shape_for
 
 PATH_NAMES = list(PATHS)
@@ -35,8 +36,17 @@ class OneRound:
     warmup_time = 0.05
 
 
+def skip_where_tunables_do_nothing():
+    """n/a in an environment that sets GLIBC_TUNABLES where the libc is not glibc: it would
+    only repeat the plain environment's figures under a name that says otherwise."""
+    if os.environ.get("GLIBC_TUNABLES") and glibc_version() is None:
+        raise NotImplementedError("GLIBC_TUNABLES is set, but this libc is not glibc")
+
+
 def skip_unless_fits(nbytes, copies=2):
-    """Raise NotImplementedError (asv shows n/a) if `copies` arrays do not fit in memory."""
+    """Raise NotImplementedError (asv shows n/a) if `copies` arrays do not fit in memory,
+    or if the environment's glibc tunables cannot apply here."""
+    skip_where_tunables_do_nothing()
     if not fits_in_memory(nbytes, copies):
         raise NotImplementedError(f"{format_size(nbytes)} x {copies} does not fit in memory")
 

@@ -1,11 +1,15 @@
 """The cliff's bisection finds known steps, and the real measurement gives sane figures."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
 from allocbench import cliff
 from allocbench.cli import main
+from allocbench.probes import glibc_version
 from allocbench.sizes import MiB
 
 PAGE = 4096
@@ -42,3 +46,25 @@ def test_locate_gives_sane_figures(capsys):
         assert figures[key] % figures["page_size"] == 0
     ratios = {int(k): v for k, v in figures["numba_over_numpy"].items()}
     assert ratios[256 * MiB] > 10 * ratios[1 * MiB]
+
+
+TUNABLES = {
+    "glibc.malloc.mmap_threshold=131072": "a fixed 128 KiB threshold",
+    "glibc.malloc.trim_threshold=18446744073709551615": "trimming off: no dynamic threshold",
+}
+
+
+@pytest.mark.skipif(glibc_version() is None, reason="GLIBC_TUNABLES needs glibc")
+@pytest.mark.parametrize("tunables", sorted(TUNABLES))
+def test_glibc_tunables_move_the_cliff_to_the_default_threshold(tunables):
+    """The mechanism: with the threshold pinned (or, trimming off, no longer raised), a block
+    of 128 KiB or more is mmap'd as soon as the heap's top cannot hold it (its slack is a few
+    hundred KiB), so the cliff falls from about 32 MiB to well under 1 MiB."""
+    env = dict(os.environ, GLIBC_TUNABLES=tunables)
+    out = subprocess.run([sys.executable, "-m", "allocbench.cli", "cliff", "--json"], env=env,
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    figures = json.loads(out)
+    assert figures["machine"]["glibc_tunables"] == tunables
+    for key in ("numpy_zeros_lazy_from", "numba_zeros_faults_every_page_from"):
+        assert 128 * 1024 <= figures[key] <= 1 * MiB, (key, figures[key])
+    assert figures["numba_over_numpy"][str(16 * MiB)] > 50

@@ -71,6 +71,7 @@ def _cliff(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(figures, indent=1))
         return 0
+    print(", ".join(f"{k.replace('_', ' ')}: {v or 'none'}" for k, v in figures["machine"].items()))
     for key in ("numpy_zeros_lazy_from", "numba_zeros_faults_every_page_from"):
         print(f"{key.replace('_', ' ')}: {figures[key]} bytes ({figures[key] / sizes.MiB:.4f} MiB)")
     for nbytes, ratio in figures["numba_over_numpy"].items():

@@ -13,8 +13,8 @@ import time
 from typing import Callable, Dict, Sequence, Tuple
 
 from allocbench.paths import PATHS
-from allocbench.probes import minor_faults, page_size
-from allocbench.sizes import MiB
+from allocbench.probes import machine_facts, minor_faults, page_size
+from allocbench.sizes import KiB, MiB
 
 SETTLE_CALLS = 3
 MEASURED_CALLS = 3
@@ -70,8 +70,13 @@ def steady_seconds(path: str, nbytes: int) -> float:
     return statistics.median(samples)
 
 
+#: The bisection's range: from below glibc's smallest mmap threshold (128 KiB, its default and
+#: where the tunables pin it) to twice its largest (32 MiB).
+LOW, HIGH = 16 * KiB, 64 * MiB
+
+
 def locate(
-    low: int = 1 * MiB, high: int = 64 * MiB, ratio_sizes: Sequence[int] = RATIO_SIZES
+    low: int = LOW, high: int = HIGH, ratio_sizes: Sequence[int] = RATIO_SIZES
 ) -> Dict[str, object]:
     """The cliff's figures for this process: sizes in bytes, ratios numba/numpy."""
     page = page_size()
@@ -87,6 +92,7 @@ def locate(
         return steady_faults_per_call("numba.zeros", nbytes)[0] >= 0.9 * nbytes / page
 
     return {
+        "machine": machine_facts(),
         "page_size": page,
         "numpy_zeros_lazy_from": bisect_step(numpy_lazy, low, high, page),
         "numba_zeros_faults_every_page_from": bisect_step(numba_faults_every_page, low, high, page),

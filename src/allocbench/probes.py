@@ -7,8 +7,9 @@ A probe that has no answer on this platform raises NotImplementedError, which as
 from __future__ import annotations
 
 import os
+import platform
 import resource
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 _STATM = "/proc/self/statm"
 _MEMINFO = "/proc/meminfo"
@@ -87,3 +88,14 @@ def transparent_hugepages() -> Optional[str]:
         return None
     start, end = text.find("["), text.find("]")
     return text[start + 1 : end] if 0 <= start < end else None
+
+
+def machine_facts() -> Dict[str, Optional[str]]:
+    """What decides where a block comes from and how it is faulted in, as text."""
+    version = glibc_version()
+    return {
+        "libc": "glibc {}.{}".format(*version) if version else platform.libc_ver()[0] or None,
+        "transparent_hugepages": transparent_hugepages(),
+        "glibc_tunables": os.environ.get("GLIBC_TUNABLES") or None,
+        "page_size": str(page_size()),
+    }
