@@ -6,75 +6,20 @@ wheel for Python 3.11, so its install fails at once and the run goes on to the o
 """
 
 import json
-import os
-import pathlib
-import subprocess
-import sys
 
-import pytest
+from asvtools import ENV, RELEASES
+from asvtools import run_asv as _asv
 
-from allocbench import history, interpreters, ledger, releases
+from allocbench import history
 
-ASV = [sys.executable, "-m", "asv"]
-ENV = ("3.11", "1.24.4")
-RELEASES = ("0.48.0", "0.57.1", "0.68.1")
-BENCH = [r"^bench_seed\.SeedPlot", r"^bench_memory\.ResidentMemory\.track_resident_added\("
-         r"'(numba|numpy)\.zeros', 268435456\)"]  # fmt: skip
-
-
-def _asv(args, cwd, env, timeout=900, ok=(0,)):
-    done = subprocess.run(
-        ASV + args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
-    )
-    assert done.returncode in ok, f"asv {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
-
-
-@pytest.fixture(scope="module")
-def asv_home(root, tmp_path_factory):
-    """A config like the repository's, pointed at a small ledger in a temporary directory."""
-    tmp = tmp_path_factory.mktemp("asv")
-    table = [releases.find(releases.load(), v) for v in RELEASES]
-    hashes = ledger.build(table, tmp / "ledger")
-    conf = history.load_config(root)
-    conf.update(
-        repo=str(tmp / "ledger"),
-        benchmark_dir=str(root / "benchmarks"),
-        env_dir=str(tmp / "env"),
-        results_dir=str(tmp / "results"),
-        html_dir=str(tmp / "html"),
-        include=[e for e in conf["include"] if (e["python"], e["req"]["numpy"]) == ENV],
-        # asv runs from the config's folder, so {conf_dir} would be the temporary one.
-        install_command=[c.replace("{conf_dir}", str(root)) for c in conf["install_command"]],
-    )
-    assert len(conf["include"]) == 1
-    config = tmp / "asv.conf.json"
-    config.write_text(json.dumps(conf))
-    found = interpreters.expose([ENV[0]], tmp / "bin")
-    if found[ENV[0]] is None:
-        pytest.skip(f"no Python {ENV[0]} on this machine")
-    env = dict(os.environ, HOME=str(tmp), PATH=interpreters.path_with(tmp / "bin"))
-    env["PIP_ONLY_BINARY"] = "numba,numpy,llvmlite"
-    env.setdefault("PIP_CACHE_DIR", str(pathlib.Path.home() / ".cache" / "pip"))
-    _asv(["machine", "--yes", "--machine", "testbox", "--config", str(config)], root, env)
-    return tmp, config, env, dict(zip(RELEASES, hashes))
+# asv_home and quick_run, the real asv run these tests read, are in conftest.py: the merge and
+# browser tests share them.
 
 
 def test_asv_check_finds_no_problems(root, asv_home):
     _, config, env, _ = asv_home
     out = _asv(["check", "--config", str(config), "-E", "existing:same"], root, env)
     assert "No problems found" in out
-
-
-@pytest.fixture(scope="module")
-def quick_run(root, asv_home):
-    _tmp, config, env, _hashes = asv_home
-    args = ["run", "--quick", "--machine", "testbox", "--config", str(config), "ALL"]
-    for regex in BENCH:
-        args += ["--bench", regex]
-    # asv exits 2 because 0.48.0 could not be installed: that is the point.
-    out = _asv(args, root, env, ok=(0, 2))
-    return asv_home, out
 
 
 def _results(tmp, commit):

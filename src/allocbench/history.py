@@ -55,13 +55,14 @@ def history_benchmarks() -> List[str]:
         rf"({_alternatives(USE_HISTORY_SIZES)})\)$",
         r"^bench_seed\.",
         r"^bench_cliff\.",
+        r"^bench_machine\.",
     ]
 
 
 def tunables_benchmarks() -> List[str]:
     """The lighter selection for environments under glibc tunables: where the cliff moves to
     (the bisection) and allocation alone on the history grid."""
-    return [history_benchmarks()[0], r"^bench_cliff\."]
+    return [history_benchmarks()[0], r"^bench_cliff\.", r"^bench_machine\."]
 
 
 def load_config(root: pathlib.Path) -> dict:
