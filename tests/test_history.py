@@ -1,6 +1,7 @@
 """The history job's plan: environments that agree with the release table, and selections
 that name real benchmarks."""
 
+import hashlib
 import itertools
 import json
 import re
@@ -120,3 +121,29 @@ def test_bridge_envs_exist_and_join_series(envs):
     rest = [e for e in envs if e.name not in history.BRIDGE_ENVS and not e.tunables]
     for release in history.choose(table, None):
         assert any(e.supports(release) for e in rest), release.numba
+
+
+def test_dir_name_is_asvs_and_shared_with_tunables(envs):
+    from asv.environment import get_env_name
+
+    base = history.Environment("3.11", "1.24.4")
+    tuned = history.Environment("3.11", "1.24.4", "glibc.malloc.mmap_threshold=131072")
+    name = get_env_name("virtualenv", "3.11", {"numpy": "1.24.4"}, {}, build=True)
+    assert base.dir_name == hashlib.md5(name.encode()).hexdigest() == tuned.dir_name
+
+
+def test_a_stale_package_is_reinstalled(tmp_path):
+    source = tmp_path / "src" / "allocbench"
+    source.mkdir(parents=True)
+    (source / "a.py").write_text("x = 1\n")
+    env_dir = tmp_path / "env"
+    installed = env_dir / "lib" / "python3.11" / "site-packages" / "allocbench"
+    installed.mkdir(parents=True)
+    (installed / "a.py").write_text("x = 1\n")
+    status = env_dir / "asv-install-status.json"
+    status.write_text("{}")
+    assert not history.forget_stale_install(env_dir, source)
+    assert status.exists()
+    (source / "a.py").write_text("x = 2\n")
+    assert history.forget_stale_install(env_dir, source)
+    assert not status.exists()

@@ -8,6 +8,7 @@ site. Results already on disk are kept and not measured again unless asked.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pathlib
@@ -87,12 +88,42 @@ class Environment:
         return release.supports(self.python, self.numpy)
 
     @property
+    def dir_name(self) -> str:
+        """The folder asv keeps this environment's virtualenv in (shared by its tunables)."""
+        from asv.environment import get_env_name
+
+        build = get_env_name("virtualenv", self.python, {"numpy": self.numpy}, {}, build=True)
+        return hashlib.md5(build.encode("utf-8")).hexdigest()
+
+    @property
     def name(self) -> str:
         """The name asv gives the environment (and its results files)."""
         from asv.environment import get_env_name
 
         tagged = {("nobuild", "GLIBC_TUNABLES"): self.tunables} if self.tunables else {}
         return get_env_name("virtualenv", self.python, {"numpy": self.numpy}, tagged)
+
+
+def _digest(folder: pathlib.Path) -> str:
+    files = sorted(p for p in folder.rglob("*") if p.suffix in (".py", ".tsv"))
+    sha = hashlib.sha256()
+    for path in files:
+        sha.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    return sha.hexdigest()
+
+
+def forget_stale_install(env_dir: pathlib.Path, source: pathlib.Path) -> bool:
+    """Make asv reinstall the environment if its copy of the package differs from `source`.
+
+    asv reinstalls only when the commit changes, but the package is the suite's own, taken
+    from this checkout: after it changes, the environment would run the old one.
+    """
+    status = env_dir / "asv-install-status.json"
+    installed = list(env_dir.glob("lib/python*/site-packages/allocbench"))
+    if not status.exists() or (installed and _digest(installed[0]) == _digest(source)):
+        return False
+    status.unlink()
+    return True
 
 
 def environments(conf: dict) -> List[Environment]:
@@ -183,6 +214,9 @@ def run(
         if each.tunables and not probes.glibc_version():
             print(f"skipped {each.name}: GLIBC_TUNABLES needs glibc", file=sys.stderr)
             continue
+        env_dir = root / conf.get("env_dir", "env") / each.dir_name
+        if forget_stale_install(env_dir, root / "src" / "allocbench"):
+            print(f"{each.name}: the package changed since it was installed; reinstalling")
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
             f.write("".join(hashes[r.numba] + "\n" for r in runnable))
         command = [*asv, "run", "-E", each.name, f"HASHFILE:{f.name}", "--show-stderr", *on]
