@@ -163,7 +163,8 @@ def _headline(run: Run) -> Optional[float]:
 def summary(runs: Sequence[Run]) -> List[str]:
     """Plain sentences about where the slowdown appears and whether a release changed it."""
     lines: List[str] = []
-    labelled = [r for r in runs if r.release]
+    # Runs under glibc tunables are the test of the mechanism, reported on their own.
+    labelled = [r for r in runs if r.release and TUNED not in r.env]
     ratios = [(r, _headline(r)) for r in labelled]
     ratios = [(r, q) for r, q in ratios if q is not None]
     if not ratios:
@@ -266,15 +267,16 @@ def tunables(runs: Sequence[Run]) -> List[str]:
     """The cliff under glibc tunables beside the same machine, environment and release
     without them: the test of the mechanism."""
     plain = {(r.machine, r.env, r.commit): r for r in runs if TUNED not in r.env}
-    rows, words = [], []
+    rows, words, shown = [], [], set()
     for run in runs:
         if TUNED not in run.env:
             continue
         base_env, setting = run.env.split(TUNED, 1)
         base = plain.get((run.machine, base_env, run.commit))
         for label, r in (("none", base), (setting, run)):
-            if r is None:
+            if r is None or id(r) in shown:
                 continue
+            shown.add(id(r))
             rows.append(
                 f"| {label} | {run.label} | {_bytes(r.get(CLIFF_NUMBA))} "
                 f"| {_bytes(r.get(CLIFF_NUMPY))} | {_x(r.get(CLIFF_RATIO, 1 * MiB))} "
@@ -371,6 +373,7 @@ def plot_ratio_by_release(runs: Sequence[Run], path: pathlib.Path) -> bool:
     series = {
         key: [(r.release.released, _headline(r), r.label) for r in rs if r.release]
         for key, rs in _series(runs).items()
+        if TUNED not in key[1]
     }
     series = {k: [p for p in v if p[1] is not None] for k, v in series.items()}
     series = {k: v for k, v in series.items() if v}
@@ -384,11 +387,13 @@ def plot_ratio_by_release(runs: Sequence[Run], path: pathlib.Path) -> bool:
     fig, ax = plt.subplots(figsize=(9, 5))
     for (machine, env), points in sorted(series.items()):
         ax.plot([p[0] for p in points], [p[1] for p in points], marker="o",
-                label=f"{env} ({machine})")  # fmt: skip
+                label=f"{env.replace('virtualenv-', '')} ({machine})")  # fmt: skip
         for when, ratio, label in points:
             ax.annotate(label, (when, ratio), fontsize=6, xytext=(2, 3),
                         textcoords="offset points")  # fmt: skip
     ax.set_yscale("log")
+    ax.set_ylim(1, 10 * max(p[1] for points in series.values() for p in points))
+    ax.axhline(1, color="gray", lw=0.8)
     ax.set_xlabel("numba release date")
     ax.set_ylabel("numba np.zeros / numpy np.zeros, 256 MiB")
     ax.set_title("The slowdown by numba release (allocation alone)")
@@ -412,12 +417,14 @@ def write(
     out = pathlib.Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     unknown = sorted({r.commit[:8] for r in runs if r.release is None})
+    keys = {r.release.numba: r.release.key for r in runs if r.release}
+    versions = sorted(keys, key=keys.__getitem__)
     lines = [
         "# Where the slowdown appears",
         "",
         f"From `{results_dir}`: {len(runs)} runs, machines "
         f"{', '.join(sorted({r.machine for r in runs}))}; releases "
-        f"{', '.join(dict.fromkeys(r.label for r in runs if r.release))}."
+        f"{', '.join(versions)}."
         + (f" Commits that are not numba releases: {', '.join(unknown)}." if unknown else ""),
         "Written by `allocbench report`; every figure below is read from those results.",
         "",
