@@ -35,7 +35,12 @@ def asv_home(root, tmp_path_factory):
         env_dir=str(tmp / "env"),
         results_dir=str(tmp / "results"),
         html_dir=str(tmp / "html"),
-        include=[e for e in conf["include"] if (e["python"], e["req"]["numpy"]) == ENV],
+        # The plain environment, not its copies under glibc tunables (env_nobuild).
+        include=[
+            e
+            for e in conf["include"]
+            if (e["python"], e["req"]["numpy"]) == ENV and not e.get("env_nobuild")
+        ],
         # asv runs from the config's folder, so {conf_dir} would be the temporary one.
         install_command=[c.replace("{conf_dir}", str(root)) for c in conf["install_command"]],
     )
@@ -45,8 +50,7 @@ def asv_home(root, tmp_path_factory):
     found = interpreters.expose([ENV[0]], tmp / "bin")
     if found[ENV[0]] is None:
         pytest.skip(f"no Python {ENV[0]} on this machine")
-    env = dict(os.environ, HOME=str(tmp), PATH=interpreters.path_with(tmp / "bin"))
-    env["PIP_ONLY_BINARY"] = "numba,numpy,llvmlite"
+    env = history.asv_environment(tmp / "bin", dict(os.environ, HOME=str(tmp)))
     env.setdefault("PIP_CACHE_DIR", str(pathlib.Path.home() / ".cache" / "pip"))
     run_asv(["machine", "--yes", "--machine", MACHINE, "--config", str(config)], root, env)
     return tmp, config, env, dict(zip(RELEASES, hashes))

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from asvtools import RELEASES
 
 from allocbench import ledger, releases, report
 from allocbench.cli import main
@@ -138,3 +139,18 @@ def test_machine_facts_are_reported(tmp_path, hashes):
     _write(results, "box", hashes["0.57.1"], "env", facts)
     text = report.write(results, tmp_path / "out", releases.load()).read_text()
     assert "- box: glibc 2.36; transparent huge pages madvise; 4096-byte pages." in text
+
+
+def test_report_from_a_real_asv_run(quick_run, tmp_path):
+    """The report on the results of the shared quick asv run (numba 0.57.1 and 0.68.1; 0.48.0
+    could not be installed there, so it has no figures)."""
+    (asv_tmp, _, _, _), _ = quick_run
+    # That ledger was built from three rows of the table, so its hashes are those three's.
+    table = [releases.find(releases.load(), v) for v in RELEASES]
+    path = report.write(asv_tmp / "results", tmp_path / "out", table)
+    text = path.read_text()
+    assert "numba 0.57.1 to 0.68.1" in text
+    assert "slowdown is there in every release" in text
+    assert "Where it starts" in text and "Allocate outside @njit" in text
+    assert "- testbox: glibc" in text or "libc: n/a" in text
+    assert (tmp_path / "out" / "seed_figure.png").exists()

@@ -67,7 +67,12 @@ def _fresh(args: argparse.Namespace) -> int:
 
 
 def _cliff(args: argparse.Namespace) -> int:
-    figures = cliff.locate()
+    try:
+        figures = cliff.locate()
+    except cliff.NoCliff as exc:
+        print(f"allocbench cliff: this allocator shows no cliff between 16 KiB and 64 MiB "
+              f"({exc})", file=sys.stderr)  # fmt: skip
+        return 1
     if args.json:
         print(json.dumps(figures, indent=1))
         return 0

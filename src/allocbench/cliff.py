@@ -21,6 +21,10 @@ MEASURED_CALLS = 3
 RATIO_SIZES = (1 * MiB, 16 * MiB, 64 * MiB, 256 * MiB)
 
 
+class NoCliff(ValueError):
+    """The predicate does not switch between the ends of the range: no step to find."""
+
+
 def bisect_step(predicate: Callable[[int], bool], low: int, high: int, step: int) -> int:
     """The smallest multiple of `step` in (low, high] where `predicate` holds.
 
@@ -29,7 +33,7 @@ def bisect_step(predicate: Callable[[int], bool], low: int, high: int, step: int
     if low % step or high % step or low >= high:
         raise ValueError(f"need low < high, both multiples of {step}: {low}, {high}")
     if predicate(low) or not predicate(high):
-        raise ValueError(f"no step between {low} and {high}: the predicate does not switch")
+        raise NoCliff(f"no step between {low} and {high}: the predicate does not switch")
     while high - low > step:
         middle = (low + high) // 2 // step * step
         if predicate(middle):

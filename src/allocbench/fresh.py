@@ -25,6 +25,9 @@ from allocbench.paths import HEADLINE_PATHS, PATHS, Alloc
 from allocbench.probes import fits_in_memory, minor_faults
 from allocbench.sizes import FRESH_SIZES, shape_for
 
+#: macOS's system libraries are not safe to use in a child forked after they started threads
+#: (numba's LLVM, numpy's Accelerate), so there every measurement starts a new interpreter.
+FORK_IS_SAFE = hasattr(os, "fork") and sys.platform != "darwin"
 SETTLE_CALLS = 2
 STEADY_CALLS = 3
 
@@ -98,7 +101,7 @@ def measure_here(
         for path in paths:
             alloc = PATHS[path].bind(shape_for(nbytes))
             runs = [
-                _in_forked_child(alloc) if hasattr(os, "fork") else _in_subprocess(path, nbytes)
+                _in_forked_child(alloc) if FORK_IS_SAFE else _in_subprocess(path, nbytes)
                 for _ in range(repeats)
             ]
             record: Dict[str, object] = {"path": path, "nbytes": nbytes, "repeats": repeats}

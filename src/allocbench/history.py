@@ -159,6 +159,21 @@ def choose(table: Sequence[Release], versions: Optional[Sequence[str]]) -> List[
     return [r for r in table if r.numba in chosen]
 
 
+def asv_environment(bindir: pathlib.Path, base: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """Environment variables for asv: the exposed interpreters first on PATH; numba, llvmlite
+    and numpy from wheels only (an impossible combination fails in seconds instead of
+    compiling); and virtualenv seeding each new environment with the pip it ships for that
+    Python. Its periodic update can fetch a pip too new for Python 3.8, which then breaks
+    every Python 3.8 environment created after it."""
+    env = dict(os.environ if base is None else base)
+    env["PATH"] = interpreters.path_with(bindir, env.get("PATH", ""))
+    env.setdefault("PIP_ONLY_BINARY", "numba,llvmlite,numpy")
+    for tool in ("PIP", "SETUPTOOLS", "WHEEL"):
+        env.setdefault(f"VIRTUALENV_{tool}", "embed")
+    env.setdefault("VIRTUALENV_NO_PERIODIC_UPDATE", "1")
+    return env
+
+
 def _run(command: List[str], root: pathlib.Path, env: dict, ok: Tuple[int, ...] = (0,)) -> int:
     print("$ " + " ".join(command), flush=True)
     code = subprocess.run(command, cwd=root, env=env).returncode
@@ -197,8 +212,7 @@ def run(
 
     bindir = root / ".asv" / "bin"
     found = interpreters.expose([e.python for e in envs], bindir)
-    env = dict(os.environ, PATH=interpreters.path_with(bindir))
-    env.setdefault("PIP_ONLY_BINARY", "numba,llvmlite,numpy")
+    env = asv_environment(bindir)
     asv = [sys.executable, "-m", "asv"]
     on = ["--machine", machine] if machine else []
     if machine or not (pathlib.Path.home() / ".asv-machine.json").exists():
@@ -222,6 +236,8 @@ def run(
         command = [*asv, "run", "-E", each.name, f"HASHFILE:{f.name}", "--show-stderr", *on]
         command += [] if rerun else ["--skip-existing"]
         command += ["--quick"] if quick else []
+        # asv's forkserver forks after numba and LLVM are loaded, which macOS does not allow.
+        command += ["--launch-method", "spawn"] if sys.platform == "darwin" else []
         selection = tunables_benchmarks() if each.tunables else history_benchmarks()
         for regex in selection if bench is None else bench:
             command += ["--bench", regex]

