@@ -31,3 +31,21 @@ def test_fits_in_memory(monkeypatch):
     assert probes.fits_in_memory(256 * MiB, copies=2)
     assert not probes.fits_in_memory(600 * MiB)
     assert not probes.fits_in_memory(2**50)
+
+
+def test_fallbacks_without_proc(monkeypatch):
+    """Where there is no /proc (macOS), RSS comes from ps(1) and memory from sysconf."""
+    monkeypatch.setattr(probes, "_STATM", "/nonexistent/statm")
+    monkeypatch.setattr(probes, "_MEMINFO", "/nonexistent/meminfo")
+    monkeypatch.setitem(__import__("sys").modules, "psutil", None)
+    rss = probes.resident_bytes()
+    assert 10 * MiB < rss < 2**40
+    assert 64 * MiB < probes.available_memory() < 2**50
+
+
+def test_machine_facts_are_text_or_none():
+    facts = probes.machine_facts()
+    assert set(facts) == {"libc", "transparent_hugepages", "glibc_tunables", "page_size"}
+    assert int(facts["page_size"]) == probes.page_size()
+    if probes.glibc_version() is not None:
+        assert facts["libc"].startswith("glibc 2.")

@@ -15,6 +15,7 @@ the same way wherever the array was made.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Callable, Dict, Tuple, Union
 
@@ -31,7 +32,7 @@ from allocbench.paths import ShapeLike, normalize_shape
 HUGEPAGE_FROM = 4 * 1024 * 1024
 #: MADV_HUGEPAGE from <sys/mman.h>; only Linux has it.
 MADV_HUGEPAGE = 14 if sys.platform.startswith("linux") else None
-_PAGE = 4096
+_PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 def _numba_version() -> Tuple[int, int]:

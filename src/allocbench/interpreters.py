@@ -28,7 +28,8 @@ def _roots() -> Iterator[str]:
     yield from sorted(glob.glob(os.path.join(uv, "cpython-*", "bin")), reverse=True)
     yield from ("/usr/local/bin", "/usr/bin", "/opt/homebrew/bin")
     yield from sorted(glob.glob("/Library/Frameworks/Python.framework/Versions/*/bin"))
-    yield from sorted(glob.glob("/opt/hostedtoolcache/Python/*/x64/bin"), reverse=True)
+    for toolcache in ("/opt/hostedtoolcache", os.path.expanduser("~/hostedtoolcache")):
+        yield from sorted(glob.glob(f"{toolcache}/Python/*/*/bin"), reverse=True)
 
 
 def candidates(version: str) -> Iterator[str]:
