@@ -1,0 +1,46 @@
+"""allocbench.zeros against numpy's np.zeros and numba's, timed in one process, interleaved.
+
+The fix's targets are ratios close to 1 (within 1.5x of numpy's np.zeros for allocation
+alone, within 1.1x once every element is written), and this machine's drift between two
+separately timed benchmarks is larger than that margin. These ratios come from
+`allocbench.sameprocess`, which times the two paths alternately in one process.
+"""
+
+from allocbench import sameprocess
+from allocbench.sizes import USE_SIZES
+
+from .common import skip_unless_fits
+
+
+class FixAgainstNumpy:
+    """allocbench.zeros time over numpy.zeros time (uint8, 1-D), same process."""
+
+    params = (list(USE_SIZES), ["alone", "write"])
+    param_names = ("nbytes", "use")
+    timeout = 300
+
+    def setup(self, nbytes, use):
+        skip_unless_fits(nbytes)
+
+    def track_allocbench_over_numpy(self, nbytes, use):
+        """Median of 15 interleaved calls each; 1.0 is numpy's speed, below 1 is faster."""
+        return sameprocess.ratio("allocbench.zeros", "numpy.zeros", nbytes, use == "write")["ratio"]
+
+    track_allocbench_over_numpy.unit = "ratio"
+
+
+class FixAgainstNumba:
+    """numba's np.zeros time over allocbench.zeros time, allocation alone, same process."""
+
+    params = ([16 * 2**20, 256 * 2**20],)
+    param_names = ("nbytes",)
+    timeout = 300
+
+    def setup(self, nbytes):
+        skip_unless_fits(nbytes)
+
+    def track_numba_over_allocbench(self, nbytes):
+        """How many times faster allocbench.zeros allocates than np.zeros inside @njit."""
+        return sameprocess.ratio("numba.zeros", "allocbench.zeros", nbytes, calls=7)["ratio"]
+
+    track_numba_over_allocbench.unit = "ratio"

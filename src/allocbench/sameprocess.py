@@ -1,0 +1,48 @@
+"""One allocation path's time over another's, measured in one process, calls interleaved.
+
+On a noisy machine two paths timed minutes apart can drift by tens of percent, more than
+the differences that matter between near-equal paths. Here both are bound once, settled, and
+then called alternately, so whatever slows the machine slows both; the ratio of their
+medians is what is left.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Callable, Dict, Sequence
+
+from allocbench.paths import PATHS
+
+SETTLE_CALLS = 3
+
+
+def _timer(alloc: Callable, write: bool) -> Callable[[], float]:
+    def once() -> float:
+        start = time.perf_counter()
+        array = alloc()
+        if write:
+            array.fill(1)
+        seconds = time.perf_counter() - start
+        del array
+        return seconds
+
+    return once
+
+
+def ratio(
+    numerator: str, denominator: str, nbytes: int, write: bool = False, calls: int = 15
+) -> Dict[str, float]:
+    """Median time of `numerator` over `denominator` at `nbytes` (uint8, 1-D), both timed
+    alternately in this process; with `write`, each call also writes every element."""
+    timers = [_timer(PATHS[p].bind((nbytes,), "uint8"), write) for p in (numerator, denominator)]
+    for timer in timers:
+        for _ in range(SETTLE_CALLS):
+            timer()
+    samples: Sequence[list] = ([], [])
+    for i in range(calls):
+        order = (0, 1) if i % 2 == 0 else (1, 0)
+        for which in order:
+            samples[which].append(timers[which]())
+    top, bottom = (statistics.median(s) for s in samples)
+    return {"numerator_seconds": top, "denominator_seconds": bottom, "ratio": top / bottom}
