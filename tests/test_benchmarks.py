@@ -6,11 +6,30 @@ import pytest
 
 from allocbench import PATHS
 from allocbench.sizes import MiB
-from benchmarks import bench_alloc, bench_cliff, bench_fresh, bench_memory, bench_seed, common
+from benchmarks import (
+    bench_alloc,
+    bench_cliff,
+    bench_fix,
+    bench_fresh,
+    bench_machine,
+    bench_memory,
+    bench_seed,
+    common,
+)
+
+MODULES = (
+    bench_alloc,
+    bench_memory,
+    bench_fresh,
+    bench_seed,
+    bench_cliff,
+    bench_machine,
+    bench_fix,
+)
 
 
 def _classes():
-    for module in (bench_alloc, bench_memory, bench_fresh, bench_seed, bench_cliff):
+    for module in MODULES:
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if cls.__module__ == module.__name__:
                 yield cls
@@ -24,7 +43,15 @@ def test_every_class_and_method_has_a_docstring():
         for name in methods:
             assert inspect.getdoc(getattr(cls, name)), f"{cls.__name__}.{name}"
             if name.startswith("track_"):
-                assert getattr(cls, name).unit in ("faults", "bytes", "seconds", "ratio")
+                assert getattr(cls, name).unit in (
+                    "faults",
+                    "bytes",
+                    "seconds",
+                    "ratio",
+                    "version",
+                    "mode",
+                    "flag",
+                )
 
 
 def test_params_come_from_the_registry():
@@ -114,3 +141,30 @@ def test_huge_page_advice_switch_is_restored():
     assert bench_alloc._set_madvise_hugepage(False) is False  # setup turned it off
     bench.teardown("numpy.zeros", "off", 16 * MiB)
     assert bench_alloc._set_madvise_hugepage(before) is True  # teardown turned it back on
+
+
+def test_machine_facts_run_or_are_na():
+    for cls in (bench_machine.Glibc, bench_machine.Kernel, bench_machine.TransparentHugepages):
+        bench = cls()
+        try:
+            getattr(bench, "setup", lambda: None)()
+        except NotImplementedError:
+            continue
+        for name in [m for m in vars(cls) if m.startswith("track_")]:
+            value = getattr(bench, name)()
+            assert isinstance(value, (int, float)) and value >= 0
+
+
+def test_tunables_without_glibc_are_na(monkeypatch):
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=131072")
+    monkeypatch.setattr(common, "glibc_version", lambda: None)
+    with pytest.raises(NotImplementedError, match="not glibc"):
+        bench_alloc.Alloc().setup("numpy.zeros", 1 * MiB)
+    figures = bench_cliff._locate(None)
+    with pytest.raises(NotImplementedError, match="not glibc"):
+        bench_cliff.Cliff().setup(figures)
+
+
+def test_fix_ratio_runs():
+    value = bench_fix.FixAgainstNumpy().track_allocbench_over_numpy(1 * MiB, "write")
+    assert 0.1 < value < 10
