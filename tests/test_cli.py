@@ -59,3 +59,22 @@ def test_fresh_command_json(capsys):
                  "--json"]) == 0  # fmt: skip
     (record,) = json.loads(capsys.readouterr().out)
     assert record["path"] == "numpy.empty" and record["nbytes"] == 1048576
+
+
+def test_history_refuses_bad_versions_before_writing(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "asv.conf.json").write_text('{"repo": ".asv/ledger", "include": []}')
+    for bad in ("0.99.0", "0.57.1;reboot", "v0.57.1"):
+        assert main(["history", "--releases", bad]) == 1
+        err = capsys.readouterr().err
+        assert "allocbench history:" in err and "Traceback" not in err
+    assert not (tmp_path / ".asv").exists()
+
+
+def test_a_malformed_table_is_named(tmp_path, capsys):
+    table = tmp_path / "t.tsv"
+    table.write_text("numba\treleased\n0.57.1\t2023\n")
+    for command in (["releases"], ["ledger", "--dir", str(tmp_path / "l")], ["history"]):
+        assert main([*command, "--table", str(table)]) == 1
+        assert str(table) in capsys.readouterr().err
+    assert not (tmp_path / "l").exists()

@@ -165,6 +165,10 @@ def _history(args: argparse.Namespace) -> int:
     return 0
 
 
+def _table_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--table", help="release table (default: the package's releases.tsv)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `allocbench` command."""
     parser = argparse.ArgumentParser(prog="allocbench", description=__doc__)
@@ -200,13 +204,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_ratio)
 
     p = sub.add_parser("releases", help="the release table; --refresh adds new numba releases")
-    p.add_argument("--table", help="release table (default: the package's releases.tsv)")
+    _table_option(p)
     p.add_argument("--refresh", action="store_true", help="ask the package index for new ones")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_releases)
 
     p = sub.add_parser("ledger", help="build or extend the git ledger of numba releases")
-    p.add_argument("--table", help="release table (default: the package's releases.tsv)")
+    _table_option(p)
     p.add_argument("--dir", default=".asv/ledger", help="where the ledger lives")
     p.set_defaults(run=_ledger)
 
@@ -214,11 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--results", default=".asv/results", help="asv results directory")
     p.add_argument("--out", default="report", help="where to write README.md and the plots")
     p.add_argument("--machine", help="only this machine's results (default: all)")
-    p.add_argument("--table", help="release table (default: the package's releases.tsv)")
+    _table_option(p)
     p.set_defaults(run=_report)
 
     p = sub.add_parser("history", help="run asv over numba releases and publish the site")
-    p.add_argument("--table", help="release table (default: the package's releases.tsv)")
+    _table_option(p)
     which = p.add_mutually_exclusive_group()
     which.add_argument("--releases", nargs="+", metavar="VERSION", help="numba versions to run")
     which.add_argument("--all", action="store_true", help="every release in the table")
