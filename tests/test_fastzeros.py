@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import allocbench
+from allocbench import fastzeros, probes
 from allocbench.sizes import MiB
 
 DTYPES = ["float64", "float32", "int64", "uint8", "complex128", "bool"]
@@ -93,22 +94,19 @@ def test_non_integer_shape_raises_type_error():
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="needs /proc/self/smaps")
-def test_large_arrays_get_huge_page_advice():
+def test_large_arrays_get_the_advice_numpy_gives_its_zeros():
     def advised(array):
-        address = array.ctypes.data + array.nbytes // 2  # the first page is not advised
-        with open("/proc/self/smaps") as smaps:
-            inside = False
-            for line in smaps:
-                head = line.split()[0]
-                if "-" in head and not head.endswith(":"):
-                    start, end = (int(x, 16) for x in head.split("-"))
-                    inside = start <= address < end
-                elif inside and head == "VmFlags:":
-                    return "hg" in line.split()
-        raise AssertionError("mapping not found")
+        # The first page is not advised: look in the middle.
+        flag = probes.huge_page_advised(array.ctypes.data + array.nbytes // 2)
+        assert flag is not None, "mapping not found"
+        return flag
 
-    assert advised(allocbench.zeros(64 * MiB // 8))
+    numpy_does = advised(np.zeros(64 * MiB, np.uint8))
+    assert numpy_does == probes.numpy_advises_zeros()
+    assert advised(allocbench.zeros(64 * MiB // 8)) == numpy_does
+    assert (fastzeros.MADV_HUGEPAGE is not None) == numpy_does
     assert not advised(_plain_malloc(64 * MiB))  # numba's own allocator gives no advice
+    assert advised(np.empty(64 * MiB, np.uint8))  # every numpy here advises np.empty
 
 
 def _plain_malloc(nbytes):

@@ -27,11 +27,13 @@ from numba.extending import intrinsic, overload, register_jitable
 
 from allocbench.kernels import cached_njit
 from allocbench.paths import ShapeLike, normalize_shape
+from allocbench.probes import numpy_advises_zeros
 
 #: numpy's threshold for madvise(MADV_HUGEPAGE): arrays of 4 MiB and more.
 HUGEPAGE_FROM = 4 * 1024 * 1024
-#: MADV_HUGEPAGE from <sys/mman.h>; only Linux has it.
-MADV_HUGEPAGE = 14 if sys.platform.startswith("linux") else None
+#: MADV_HUGEPAGE from <sys/mman.h>: only Linux has it, and it is given where the running numpy
+#: gives it to its own np.zeros memory, so that both cost the same to allocate and to use.
+MADV_HUGEPAGE = 14 if sys.platform.startswith("linux") and numpy_advises_zeros() else None
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -42,6 +44,9 @@ def _numba_version() -> Tuple[int, int]:
 
 # Slot of manage_memory in NRT_api_functions: numba 0.54 inserted allocate_external before it.
 _MANAGE_MEMORY_SLOT = 2 if _numba_version() >= (0, 54) else 1
+
+#: Part of the compiled entries' names, so numba's disk cache keeps one per advice policy.
+ADVICE = "advised" if MADV_HUGEPAGE is not None else "unadvised"
 
 _MAX_INTP = np.iinfo(np.intp).max
 _TOO_BIG = (
@@ -229,6 +234,7 @@ def _python_entry(dtype: Union[str, np.dtype, type]) -> Callable:
             return entry
 
         # One compiled entry per dtype, the dtype a constant (see allocbench.kernels).
-        _entries[name] = cached_njit(make(np.dtype(name).type), name)
+        # The advice is compiled in: a cache entry of its own for each choice.
+        _entries[name] = cached_njit(make(np.dtype(name).type), name, ADVICE)
     _entries[dtype] = _entries[name]
     return _entries[name]

@@ -159,5 +159,10 @@ def kernel(kind: str, dtype: str, ndim: int) -> Callable:
                 factory = _empty_loop_2d if ndim == 2 else _empty_loop_flat
             else:
                 factory = _FACTORIES[kind]
-            _compiled[key] = cached_njit(factory(np.dtype(dtype).type), *key[1:])
+            variant = key[1:]
+            if kind == "allocbench_zeros":
+                from allocbench.fastzeros import ADVICE
+
+                variant += (ADVICE,)
+            _compiled[key] = cached_njit(factory(np.dtype(dtype).type), *variant)
     return _compiled[key]
