@@ -44,3 +44,24 @@ class FixAgainstNumba:
         return sameprocess.ratio("numba.zeros", "allocbench.zeros", nbytes, calls=7)["ratio"]
 
     track_numba_over_allocbench.unit = "ratio"
+
+
+class FixInsideNjit:
+    """allocbench.zeros where it is meant to be used: many allocations inside one @njit
+    loop, per array, over numpy's np.zeros called from a Python loop, per array. The
+    single-call benchmarks above charge every numba path the @njit call boundary (about a
+    microsecond), which dominates below 1 MiB."""
+
+    params = ([4 * 2**10, 64 * 2**10, 2**20, 16 * 2**20],)
+    param_names = ("nbytes",)
+    timeout = 300
+
+    def setup(self, nbytes):
+        skip_unless_fits(nbytes)
+
+    def track_allocbench_in_njit_over_numpy(self, nbytes):
+        """Median seconds per array of each, 7 interleaved rounds; below 1 is faster."""
+        calls = 200 if nbytes < 2**20 else 20
+        return sameprocess.inside_njit_ratio(nbytes, calls=calls)["ratio"]
+
+    track_allocbench_in_njit_over_numpy.unit = "ratio"

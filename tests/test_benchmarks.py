@@ -168,3 +168,7 @@ def test_tunables_without_glibc_are_na(monkeypatch):
 def test_fix_ratio_runs():
     value = bench_fix.FixAgainstNumpy().track_allocbench_over_numpy(1 * MiB, "write")
     assert 0.1 < value < 10
+
+
+def test_inside_njit_ratio_runs():
+    assert 0.01 < bench_fix.FixInsideNjit().track_allocbench_in_njit_over_numpy(64 * 2**10) < 100

@@ -23,3 +23,10 @@ def test_eager_zeroing_is_far_slower_than_lazy_above_the_cliff():
 def test_unknown_path_is_refused():
     with pytest.raises(KeyError):
         sameprocess.ratio("numpy.nope", "numpy.zeros", MiB)
+
+
+def test_inside_njit_ratio_is_structured():
+    figures = sameprocess.inside_njit_ratio(64 * 1024, calls=20, rounds=3)
+    assert set(figures) == {"numerator_seconds", "denominator_seconds", "ratio"}
+    assert 0 < figures["numerator_seconds"] < 1e-3 and 0 < figures["denominator_seconds"] < 1e-3
+    assert 0.01 < figures["ratio"] < 100

@@ -104,6 +104,21 @@ def _allocbench_zeros(dt):
     return zeros
 
 
+def _allocbench_zeros_loop(dt):
+    # Allocation inside compiled code, with no call boundary per array: each array is read
+    # once (its last element) so that nothing can be optimised away, then freed.
+    from allocbench.fastzeros import zeros as calloc_zeros
+
+    def zeros_loop(shape, calls):
+        total = 0
+        for _ in range(calls):
+            a = calloc_zeros(shape, dt)
+            total += a[a.shape[0] - 1]
+        return total
+
+    return zeros_loop
+
+
 _FACTORIES = {
     "zeros": _zeros,
     "empty": _empty,
@@ -113,6 +128,7 @@ _FACTORIES = {
     "zeros_like": _zeros_like,
     "passthrough": _passthrough,
     "allocbench_zeros": _allocbench_zeros,
+    "allocbench_zeros_loop": _allocbench_zeros_loop,
 }
 
 _OBJMODE_SOURCE = """
@@ -160,7 +176,7 @@ def kernel(kind: str, dtype: str, ndim: int) -> Callable:
             else:
                 factory = _FACTORIES[kind]
             variant = key[1:]
-            if kind == "allocbench_zeros":
+            if kind.startswith("allocbench_zeros"):
                 from allocbench.fastzeros import ADVICE
 
                 variant += (ADVICE,)

@@ -46,3 +46,35 @@ def ratio(
             samples[which].append(timers[which]())
     top, bottom = (statistics.median(s) for s in samples)
     return {"numerator_seconds": top, "denominator_seconds": bottom, "ratio": top / bottom}
+
+
+def inside_njit_ratio(nbytes: int, calls: int = 200, rounds: int = 7) -> Dict[str, float]:
+    """allocbench.zeros allocating inside one @njit loop, per array, over numpy's np.zeros
+    called from a Python loop, per array (uint8, 1-D): what each costs where it is used,
+    without the @njit call boundary that every single-call path pays."""
+    import numpy as np
+
+    from allocbench.kernels import kernel
+
+    loop = kernel("allocbench_zeros_loop", "uint8", 1)
+    shape = (nbytes,)
+    loop(shape, 1)
+
+    def compiled() -> float:
+        start = time.perf_counter()
+        loop(shape, calls)
+        return (time.perf_counter() - start) / calls
+
+    def python() -> float:
+        start = time.perf_counter()
+        for _ in range(calls):
+            a = np.zeros(shape, np.uint8)
+            a[-1]
+        return (time.perf_counter() - start) / calls
+
+    samples: Sequence[list] = ([], [])
+    for i in range(rounds):
+        for which in (0, 1) if i % 2 == 0 else (1, 0):
+            samples[which].append((compiled, python)[which]())
+    top, bottom = (statistics.median(s) for s in samples)
+    return {"numerator_seconds": top, "denominator_seconds": bottom, "ratio": top / bottom}
