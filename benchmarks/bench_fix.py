@@ -52,16 +52,16 @@ class FixInsideNjit:
     single-call benchmarks above charge every numba path the @njit call boundary (about a
     microsecond), which dominates below 1 MiB."""
 
-    params = ([4 * 2**10, 64 * 2**10, 2**20, 16 * 2**20],)
-    param_names = ("nbytes",)
+    params = ([4 * 2**10, 64 * 2**10, 2**20, 16 * 2**20], ["alone", "write"])
+    param_names = ("nbytes", "use")
     timeout = 300
 
-    def setup(self, nbytes):
+    def setup(self, nbytes, use):
         skip_unless_fits(nbytes)
 
-    def track_allocbench_in_njit_over_numpy(self, nbytes):
+    def track_allocbench_in_njit_over_numpy(self, nbytes, use):
         """Median seconds per array of each, 7 interleaved rounds; below 1 is faster."""
         calls = 200 if nbytes < 2**20 else 20
-        return sameprocess.inside_njit_ratio(nbytes, calls=calls)["ratio"]
+        return sameprocess.inside_njit_ratio(nbytes, calls, write=use == "write")["ratio"]
 
     track_allocbench_in_njit_over_numpy.unit = "ratio"

@@ -171,4 +171,6 @@ def test_fix_ratio_runs():
 
 
 def test_inside_njit_ratio_runs():
-    assert 0.01 < bench_fix.FixInsideNjit().track_allocbench_in_njit_over_numpy(64 * 2**10) < 100
+    bench = bench_fix.FixInsideNjit()
+    for use in ("alone", "write"):
+        assert 0.01 < bench.track_allocbench_in_njit_over_numpy(64 * 2**10, use) < 100

@@ -27,6 +27,8 @@ def test_unknown_path_is_refused():
 
 def test_inside_njit_ratio_is_structured():
     figures = sameprocess.inside_njit_ratio(64 * 1024, calls=20, rounds=3)
+    written = sameprocess.inside_njit_ratio(64 * 1024, calls=20, rounds=3, write=True)
+    assert written["numerator_seconds"] > figures["numerator_seconds"] / 2
     assert set(figures) == {"numerator_seconds", "denominator_seconds", "ratio"}
     assert 0 < figures["numerator_seconds"] < 1e-3 and 0 < figures["denominator_seconds"] < 1e-3
     assert 0.01 < figures["ratio"] < 100

@@ -119,6 +119,20 @@ def _allocbench_zeros_loop(dt):
     return zeros_loop
 
 
+def _allocbench_zeros_loop_write(dt):
+    from allocbench.fastzeros import zeros as calloc_zeros
+
+    def zeros_loop_write(shape, calls):
+        total = 0
+        for _ in range(calls):
+            a = calloc_zeros(shape, dt)
+            a[:] = 1
+            total += a[a.shape[0] - 1]
+        return total
+
+    return zeros_loop_write
+
+
 _FACTORIES = {
     "zeros": _zeros,
     "empty": _empty,
@@ -129,6 +143,7 @@ _FACTORIES = {
     "passthrough": _passthrough,
     "allocbench_zeros": _allocbench_zeros,
     "allocbench_zeros_loop": _allocbench_zeros_loop,
+    "allocbench_zeros_loop_write": _allocbench_zeros_loop_write,
 }
 
 _OBJMODE_SOURCE = """

@@ -48,15 +48,18 @@ def ratio(
     return {"numerator_seconds": top, "denominator_seconds": bottom, "ratio": top / bottom}
 
 
-def inside_njit_ratio(nbytes: int, calls: int = 200, rounds: int = 7) -> Dict[str, float]:
+def inside_njit_ratio(
+    nbytes: int, calls: int = 200, rounds: int = 7, write: bool = False
+) -> Dict[str, float]:
     """allocbench.zeros allocating inside one @njit loop, per array, over numpy's np.zeros
     called from a Python loop, per array (uint8, 1-D): what each costs where it is used,
-    without the @njit call boundary that every single-call path pays."""
+    without the @njit call boundary that every single-call path pays. With `write`, every
+    element of each array is written once (`a[:] = 1` in the loop, `a.fill(1)` in Python)."""
     import numpy as np
 
     from allocbench.kernels import kernel
 
-    loop = kernel("allocbench_zeros_loop", "uint8", 1)
+    loop = kernel("allocbench_zeros_loop_write" if write else "allocbench_zeros_loop", "uint8", 1)
     shape = (nbytes,)
     loop(shape, 1)
 
@@ -69,6 +72,8 @@ def inside_njit_ratio(nbytes: int, calls: int = 200, rounds: int = 7) -> Dict[st
         start = time.perf_counter()
         for _ in range(calls):
             a = np.zeros(shape, np.uint8)
+            if write:
+                a.fill(1)
             a[-1]
         return (time.perf_counter() - start) / calls
 
