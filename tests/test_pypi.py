@@ -83,3 +83,19 @@ def test_resolve_refuses_unchecked_input():
         pypi.resolve("0.57.1 --index-url http://evil", "3.11")
     with pytest.raises(releases.TableError):
         pypi.resolve("0.57.1", "3.11; rm")
+
+
+def test_table_from_index_takes_the_newest_patch_of_each_minor(monkeypatch):
+    monkeypatch.setattr(pypi, "resolve", lambda version, python: ("0.31.0", ">=1.15"))
+    page = {"files": [
+        _file("numba-0.47.0-cp38-cp38-manylinux1_x86_64.whl", "2019-12-01T00:00:00Z"),
+        _file("numba-0.48.0.tar.gz", "2020-01-29T16:13:41Z"),
+        _file("numba-0.48.0-cp38-cp38-manylinux1_x86_64.whl", "2020-01-29T16:20:00Z"),
+        _file("numba-0.49.0-cp38-cp38-manylinux1_x86_64.whl", "2020-04-17T00:00:00Z"),
+        _file("numba-0.49.1-cp38-cp38-manylinux1_x86_64.whl", "2020-05-08T00:00:00Z"),
+    ]}  # fmt: skip
+    rows = pypi.table_from_index(page)
+    assert [r.numba for r in rows] == ["0.48.0", "0.49.1"]
+    assert releases.format_date(rows[0].released) == "2020-01-29T16:13:41Z"
+    # Before 0.57, numba declares no numpy upper bound: the measured cap is added and noted.
+    assert rows[0].numpy == ">=1.15,<1.24" and rows[0].note == pypi.OLD_NUMPY_CAP_NOTE

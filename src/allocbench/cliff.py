@@ -8,10 +8,9 @@ noise that moves both cancels out of it.
 
 from __future__ import annotations
 
-import statistics
-import time
 from typing import Callable, Dict, Sequence, Tuple
 
+from allocbench import sameprocess
 from allocbench.paths import PATHS
 from allocbench.probes import machine_facts, minor_faults, page_size
 from allocbench.sizes import KiB, MiB
@@ -61,19 +60,6 @@ def steady_faults_per_call(path: str, nbytes: int) -> Tuple[float, float]:
     return in_alloc / MEASURED_CALLS, in_write / MEASURED_CALLS
 
 
-def steady_seconds(path: str, nbytes: int) -> float:
-    """Median seconds per call of `path` at `nbytes`, once the allocator has settled."""
-    alloc = PATHS[path].bind((nbytes,), "uint8")
-    for _ in range(SETTLE_CALLS):
-        alloc()
-    samples = []
-    for _ in range(max(MEASURED_CALLS, 5)):
-        start = time.perf_counter()
-        alloc()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
-
-
 #: The bisection's range: from below glibc's smallest mmap threshold (128 KiB, its default and
 #: where the tunables pin it) to twice its largest (32 MiB).
 LOW, HIGH = 16 * KiB, 64 * MiB
@@ -101,7 +87,7 @@ def locate(
         "numpy_zeros_lazy_from": bisect_step(numpy_lazy, low, high, page),
         "numba_zeros_faults_every_page_from": bisect_step(numba_faults_every_page, low, high, page),
         "numba_over_numpy": {
-            str(n): steady_seconds("numba.zeros", n) / steady_seconds("numpy.zeros", n)
+            str(n): sameprocess.ratio("numba.zeros", "numpy.zeros", n, calls=5)["ratio"]
             for n in ratio_sizes
         },
     }

@@ -15,9 +15,10 @@ the same way wherever the array was made.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
-from typing import Callable, Dict, Tuple, Union
+from typing import Callable, Dict, Optional, Tuple, Union
 
 import numba
 import numpy as np
@@ -31,9 +32,23 @@ from allocbench.probes import numpy_advises_zeros
 
 #: numpy's threshold for madvise(MADV_HUGEPAGE): arrays of 4 MiB and more.
 HUGEPAGE_FROM = 4 * 1024 * 1024
-#: MADV_HUGEPAGE from <sys/mman.h>: only Linux has it, and it is given where the running numpy
-#: gives it to its own np.zeros memory, so that both cost the same to allocate and to use.
-MADV_HUGEPAGE = 14 if sys.platform.startswith("linux") and numpy_advises_zeros() else None
+#: MADV_HUGEPAGE from <sys/mman.h>.
+MADV_HUGEPAGE = 14
+
+
+@functools.lru_cache(maxsize=None)
+def huge_page_advice() -> Optional[int]:
+    """MADV_HUGEPAGE where the running numpy gives that advice to its own np.zeros memory (so
+    both cost the same to allocate and to use), else None. Only Linux has it. Asked once, when
+    first needed: importing allocbench allocates nothing."""
+    return MADV_HUGEPAGE if sys.platform.startswith("linux") and numpy_advises_zeros() else None
+
+
+def advice_name() -> str:
+    """Part of the compiled entries' names, so numba's disk cache keeps one per advice policy."""
+    return "advised" if huge_page_advice() is not None else "unadvised"
+
+
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -44,9 +59,6 @@ def _numba_version() -> Tuple[int, int]:
 
 # Slot of manage_memory in NRT_api_functions: numba 0.54 inserted allocate_external before it.
 _MANAGE_MEMORY_SLOT = 2 if _numba_version() >= (0, 54) else 1
-
-#: Part of the compiled entries' names, so numba's disk cache keeps one per advice policy.
-ADVICE = "advised" if MADV_HUGEPAGE is not None else "unadvised"
 
 _MAX_INTP = np.iinfo(np.intp).max
 _TOO_BIG = (
@@ -92,7 +104,8 @@ def _calloc_array(typingctx, shape, nbytes, dtype):
                 builder, MemoryError, ("Unable to allocate memory for allocbench.zeros",)
             )
 
-        if MADV_HUGEPAGE is not None:
+        advice = huge_page_advice()
+        if advice is not None:
             big = builder.icmp_signed(">=", nbytes_value, intp(HUGEPAGE_FROM))
             with builder.if_then(big):
                 madvise = _function(
@@ -106,7 +119,7 @@ def _calloc_array(typingctx, shape, nbytes, dtype):
                 start = builder.inttoptr(builder.add(address, offset), i8p)
                 builder.call(
                     madvise,
-                    [start, builder.sub(nbytes_value, offset), ir.IntType(32)(MADV_HUGEPAGE)],
+                    [start, builder.sub(nbytes_value, offset), ir.IntType(32)(advice)],
                 )
 
         free = _function(module, "free", ir.FunctionType(ir.VoidType(), [i8p]))
@@ -235,6 +248,6 @@ def _python_entry(dtype: Union[str, np.dtype, type]) -> Callable:
 
         # One compiled entry per dtype, the dtype a constant (see allocbench.kernels).
         # The advice is compiled in: a cache entry of its own for each choice.
-        _entries[name] = cached_njit(make(np.dtype(name).type), name, ADVICE)
+        _entries[name] = cached_njit(make(np.dtype(name).type), name, advice_name())
     _entries[dtype] = _entries[name]
     return _entries[name]

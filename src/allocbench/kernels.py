@@ -192,8 +192,8 @@ def kernel(kind: str, dtype: str, ndim: int) -> Callable:
                 factory = _FACTORIES[kind]
             variant = key[1:]
             if kind.startswith("allocbench_zeros"):
-                from allocbench.fastzeros import ADVICE
+                from allocbench.fastzeros import advice_name
 
-                variant += (ADVICE,)
+                variant += (advice_name(),)
             _compiled[key] = cached_njit(factory(np.dtype(dtype).type), *variant)
     return _compiled[key]

@@ -138,8 +138,10 @@ def huge_page_advised(address: int) -> Optional[bool]:
 
 def numpy_advises_zeros() -> bool:
     """Whether this numpy gives its np.zeros memory the huge-page advice (numpy 2.4.6 does;
-    numpy 1.18-1.24 give it to np.empty only), seen on a fresh 8 MiB array's mapping."""
+    numpy 1.18-1.24 give it to np.empty only), seen on a fresh array's mapping. The array is
+    larger than glibc's largest dynamic mmap threshold, so freeing it leaves the threshold
+    where it was, and it is never touched."""
     import numpy as np
 
-    probe = np.zeros(8 * 1024 * 1024, np.uint8)
+    probe = np.zeros(64 * 1024 * 1024, np.uint8)
     return bool(huge_page_advised(probe.ctypes.data + probe.nbytes // 2))
