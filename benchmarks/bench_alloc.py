@@ -1,6 +1,6 @@
 """Time every allocation path across sizes: the allocation alone, then with first use."""
 
-from allocbench.sizes import ALLOC_SIZES, LAYOUT_SIZES, USE_SIZES, MiB
+from allocbench.catalog import ALLOC_SIZES, LAYOUT_SIZES, USE_SIZES, MiB
 
 from .common import HEADLINE_PATHS, PATH_NAMES, OneRound, bind
 

@@ -1,6 +1,7 @@
 """Where the cliff is: bisected sizes and same-process ratios, from `allocbench.cliff`."""
 
-from allocbench import cliff
+from allocbench.catalog import RATIO_SIZES
+from allocbench.harness import cliff
 
 from .common import skip_where_tunables_do_nothing
 
@@ -48,7 +49,7 @@ class Cliff:
 class CliffRatio:
     """numba's np.zeros time over numpy's at fixed sizes, both measured in one process."""
 
-    params = [list(cliff.RATIO_SIZES)]
+    params = [list(RATIO_SIZES)]
     param_names = ["nbytes"]
     timeout = 300
     setup_cache = _locate

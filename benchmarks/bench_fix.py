@@ -6,8 +6,8 @@ separately timed benchmarks is larger than that margin. These ratios come from
 `allocbench.sameprocess`, which times the two paths alternately in one process.
 """
 
-from allocbench import sameprocess
-from allocbench.sizes import USE_SIZES
+from allocbench.catalog import USE_SIZES
+from allocbench.harness import sameprocess
 
 from .common import skip_unless_fits
 

@@ -2,12 +2,12 @@
 
 glibc's mmap threshold is dynamic (128 KiB at start, raised to each freed mmap'd block's size
 up to 32 MiB), so the first large allocation of a process is served differently from the
-hundredth. The figures come from `allocbench.fresh`, which measures every (path, size) in
+hundredth. The figures come from `allocbench.harness.fresh`, which measures every (path, size) in
 freshly forked children of a clean interpreter, three times, and keeps the medians.
 """
 
-from allocbench import fresh
-from allocbench.sizes import FRESH_SIZES
+from allocbench.catalog import FRESH_SIZES
+from allocbench.harness import fresh
 
 from .common import HEADLINE_PATHS, skip_where_tunables_do_nothing
 

@@ -7,7 +7,7 @@ tracked as numbers beside the timings. A fact this platform does not have shows 
 
 import os
 
-from allocbench import probes
+from allocbench.harness import probes
 
 #: The kernel's THP modes, as track_transparent_hugepages records them.
 THP_MODES = {"never": 0, "madvise": 1, "always": 2}

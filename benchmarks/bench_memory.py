@@ -6,8 +6,8 @@ tell these sizes apart; these track_ benchmarks read the counters around the cal
 
 import statistics
 
-from allocbench.probes import minor_faults, page_size, resident_bytes
-from allocbench.sizes import TRACK_SIZES, MiB
+from allocbench.catalog import TRACK_SIZES, MiB
+from allocbench.harness.probes import minor_faults, page_size, resident_bytes
 
 from .common import PATH_NAMES, bind
 

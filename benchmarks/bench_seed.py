@@ -1,6 +1,6 @@
 """The seed question's own code (shared/seed/000), timed as its author timed it."""
 
-from allocbench import seed
+from allocbench.harness import seed
 
 from .common import OneRound, skip_unless_fits
 

@@ -3,13 +3,13 @@
 import contextlib
 import os
 
-from allocbench import PATHS
-from allocbench.paths import HEADLINE_PATHS, Alloc
-from allocbench.probes import fits_in_memory, glibc_version
-from allocbench.sizes import format_size, shape_for
+from allocbench import catalog
+from allocbench.catalog import format_size
+from allocbench.harness.paths import PATHS, Alloc, shape_for
+from allocbench.harness.probes import fits_in_memory, glibc_version
 
-PATH_NAMES = list(PATHS)
-HEADLINE_PATHS = list(HEADLINE_PATHS)
+PATH_NAMES = list(catalog.PATH_NAMES)
+HEADLINE_PATHS = list(catalog.HEADLINE_PATHS)
 
 
 def _compile_float64_paths():

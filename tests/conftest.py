@@ -9,7 +9,7 @@ import sys
 import pytest
 from asvtools import BENCH, ENV, MACHINE, RELEASES, run_asv
 
-from allocbench import history, interpreters, ledger, releases
+from allocbench.history import environments, interpreters, ledger, releases
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -28,7 +28,7 @@ def asv_home(root, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("asv")
     table = [releases.find(releases.load(), v) for v in RELEASES]
     hashes = ledger.build(table, tmp / "ledger")
-    conf = history.load_config(root)
+    conf = environments.load_config(root)
     conf.update(
         repo=str(tmp / "ledger"),
         benchmark_dir=str(root / "benchmarks"),
@@ -50,7 +50,7 @@ def asv_home(root, tmp_path_factory):
     found = interpreters.expose([ENV[0]], tmp / "bin")
     if found[ENV[0]] is None:
         pytest.skip(f"no Python {ENV[0]} on this machine")
-    env = history.asv_environment(tmp / "bin", dict(os.environ, HOME=str(tmp)))
+    env = environments.asv_environment(tmp / "bin", dict(os.environ, HOME=str(tmp)))
     env.setdefault("PIP_CACHE_DIR", str(pathlib.Path.home() / ".cache" / "pip"))
     run_asv(["machine", "--yes", "--machine", MACHINE, "--config", str(config)], root, env)
     return tmp, config, env, dict(zip(RELEASES, hashes))

@@ -10,7 +10,7 @@ import json
 from asvtools import ENV, RELEASES
 from asvtools import run_asv as _asv
 
-from allocbench import history
+from allocbench.history import environments
 
 # asv_home and quick_run, the real asv run these tests read, are in conftest.py: the merge and
 # browser tests share them.
@@ -40,7 +40,7 @@ def test_each_release_runs_in_its_own_commit(quick_run):
     assert "numba 0.48.0 cannot run here" in out or "0.48.0" in out
     for version in ("0.57.1", "0.68.1"):
         data, columns = _results(tmp, hashes[version])
-        assert data["env_name"] == history.Environment(*ENV).name
+        assert data["env_name"] == environments.Environment(*ENV).name
         assert data["params"]["numpy"] == ENV[1]
         seed = _table(data["results"]["bench_seed.SeedPlot.time_numba_zeros"], columns)
         numpy = _table(data["results"]["bench_seed.SeedPlot.time_numpy_zeros"], columns)

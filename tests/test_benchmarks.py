@@ -4,8 +4,8 @@ import inspect
 
 import pytest
 
-from allocbench import PATHS
-from allocbench.sizes import MiB
+from allocbench.catalog import MiB
+from allocbench.harness.paths import PATHS
 from benchmarks import (
     bench_alloc,
     bench_cliff,

@@ -6,8 +6,9 @@ import sys
 
 import pytest
 
-from allocbench import PATHS, sizes
+from allocbench import catalog as sizes
 from allocbench.cli import main
+from allocbench.harness.paths import PATHS
 
 
 def test_paths_lists_every_path(capsys):

@@ -7,10 +7,10 @@ import sys
 
 import pytest
 
-from allocbench import cliff
+from allocbench.catalog import MiB
 from allocbench.cli import main
-from allocbench.probes import glibc_version
-from allocbench.sizes import MiB
+from allocbench.harness import cliff
+from allocbench.harness.probes import glibc_version
 
 PAGE = 4096
 

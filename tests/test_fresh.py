@@ -2,8 +2,8 @@
 
 import pytest
 
-from allocbench import fresh
-from allocbench.sizes import MiB
+from allocbench.catalog import MiB
+from allocbench.harness import fresh
 
 KEYS = {"path", "nbytes", "repeats", "first_seconds", "first_faults", "steady_seconds",
         "steady_faults"}  # fmt: skip

@@ -8,13 +8,13 @@ import re
 
 import pytest
 
-from allocbench import history, releases
+from allocbench.history import environments, releases, selection
 from benchmarks import bench_alloc
 
 
 @pytest.fixture(scope="module")
 def envs(root):
-    return history.environments(history.load_config(root))
+    return environments.environments(environments.load_config(root))
 
 
 def test_every_environment_runs_a_series_of_releases(envs):
@@ -45,31 +45,32 @@ def test_the_seed_version_runs_with_the_seed_era_numpy(envs):
 
 
 def test_config_points_asv_at_the_ledger(root):
-    conf = history.load_config(root)
+    conf = environments.load_config(root)
     assert conf["repo"] == ".asv/ledger" and conf["branches"] == ["main"]
     assert conf["build_command"] == []
-    assert any("allocbench.install_release {build_dir}" in c for c in conf["install_command"])
+    step = "allocbench.history.install_release {build_dir}"
+    assert any(step in c for c in conf["install_command"])
     plain = [e["python"] for e in conf["include"] if "env_nobuild" not in e]
     assert len(plain) == len(set(plain)), "one plain environment per Python"
 
 
 def test_env_names_are_asvs(envs):
-    assert history.Environment("3.11", "1.24.4").name == "virtualenv-py3.11-numpy1.24.4"
+    assert environments.Environment("3.11", "1.24.4").name == "virtualenv-py3.11-numpy1.24.4"
     assert len({e.name for e in envs}) == len(envs)
 
 
 def test_default_choice_has_the_seed_and_the_newest():
     table = releases.load()
-    chosen = [r.numba for r in history.choose(table, None)]
+    chosen = [r.numba for r in selection.choose(table, None)]
     assert chosen[0] == "0.48.0" and chosen[-1] == table[-1].numba and "0.57.1" in chosen
     with pytest.raises(releases.TableError):
-        history.choose(table, ["0.48.0", "1.0.0"])
+        selection.choose(table, ["0.48.0", "1.0.0"])
 
 
 def test_plan_only_pairs_releases_that_can_run():
     table = releases.load()
-    old, new = history.Environment("3.8", "1.18.5"), history.Environment("3.11", "1.24.4")
-    plan = history.plan(history.choose(table, ["0.48.0", "0.68.1"]), [old, new])
+    old, new = environments.Environment("3.8", "1.18.5"), environments.Environment("3.11", "1.24.4")
+    plan = selection.plan(selection.choose(table, ["0.48.0", "0.68.1"]), [old, new])
     assert [r.numba for r in plan[old]] == ["0.48.0"]
     assert [r.numba for r in plan[new]] == ["0.68.1"]
 
@@ -81,7 +82,7 @@ def _names(cls, method):
 
 
 def test_history_selection_names_real_benchmark_parameters():
-    regexes = [re.compile(r) for r in history.history_benchmarks()]
+    regexes = [re.compile(r) for r in selection.history_benchmarks()]
     alloc = [
         n for n in _names(bench_alloc.Alloc, "time_alloc") if any(r.search(n) for r in regexes)
     ]
@@ -104,7 +105,7 @@ def test_tunables_run_the_newest_release_of_their_base(envs):
         "glibc.malloc.trim_threshold",
     }
     table = releases.load()
-    plan = history.plan(history.choose(table, ["0.57.1", "0.58.1", "0.68.1"]), tuned)
+    plan = selection.plan(selection.choose(table, ["0.57.1", "0.58.1", "0.68.1"]), tuned)
     assert all([r.numba for r in chosen] == ["0.68.1"] for chosen in plan.values())
     assert all("GLIBC_TUNABLES" in e.name for e in tuned)
 
@@ -112,22 +113,22 @@ def test_tunables_run_the_newest_release_of_their_base(envs):
 def test_bridge_envs_exist_and_join_series(envs):
     names = {e.name: e for e in envs}
     table = releases.load()
-    for name in history.BRIDGE_ENVS:
+    for name in selection.BRIDGE_ENVS:
         bridge = {r.numba for r in table if names[name].supports(r)}
         others = [{r.numba for r in table if e.supports(r)} for e in envs
                   if e.name != name and not e.tunables]  # fmt: skip
         assert sum(bool(bridge & other) for other in others) >= 2
     # The default releases all run somewhere else, so leaving the bridges out loses none.
-    rest = [e for e in envs if e.name not in history.BRIDGE_ENVS and not e.tunables]
-    for release in history.choose(table, None):
+    rest = [e for e in envs if e.name not in selection.BRIDGE_ENVS and not e.tunables]
+    for release in selection.choose(table, None):
         assert any(e.supports(release) for e in rest), release.numba
 
 
 def test_dir_name_is_asvs_and_shared_with_tunables(envs):
     from asv.environment import get_env_name
 
-    base = history.Environment("3.11", "1.24.4")
-    tuned = history.Environment("3.11", "1.24.4", "glibc.malloc.mmap_threshold=131072")
+    base = environments.Environment("3.11", "1.24.4")
+    tuned = environments.Environment("3.11", "1.24.4", "glibc.malloc.mmap_threshold=131072")
     name = get_env_name("virtualenv", "3.11", {"numpy": "1.24.4"}, {}, build=True)
     assert base.dir_name == hashlib.md5(name.encode()).hexdigest() == tuned.dir_name
 
@@ -142,8 +143,8 @@ def test_a_stale_package_is_reinstalled(tmp_path):
     (installed / "a.py").write_text("x = 1\n")
     status = env_dir / "asv-install-status.json"
     status.write_text("{}")
-    assert not history.forget_stale_install(env_dir, source)
+    assert not environments.forget_stale_install(env_dir, source)
     assert status.exists()
     (source / "a.py").write_text("x = 2\n")
-    assert history.forget_stale_install(env_dir, source)
+    assert environments.forget_stale_install(env_dir, source)
     assert not status.exists()

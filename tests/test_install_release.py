@@ -4,8 +4,8 @@ import sys
 
 import pytest
 
-from allocbench import install_release, ledger, releases
-from allocbench.install_release import CannotInstall
+from allocbench.history import install_release, ledger, releases
+from allocbench.history.install_release import CannotInstall
 
 
 def _checkout(tmp_path, text):

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from allocbench import interpreters
+from allocbench.history import interpreters
 
 THIS = "{}.{}".format(*sys.version_info[:2])
 

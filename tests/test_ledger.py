@@ -4,8 +4,8 @@ import subprocess
 
 import pytest
 
-from allocbench import ledger, releases
-from allocbench.releases import Release
+from allocbench.history import ledger, releases
+from allocbench.history.releases import Release
 
 SMALL = [
     ("0.48.0", "2020-01-29T16:13:41Z", "0.31.0", ["3.8"], ">=1.15,<1.24"),

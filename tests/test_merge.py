@@ -8,7 +8,8 @@ import shutil
 import pytest
 from asvtools import MACHINE, run_asv
 
-from allocbench import merge
+from allocbench.cli import main
+from allocbench.results import merge
 
 COLUMNS = ["result", "params", "version", "started_at", "duration"]
 ENV = "virtualenv-py3.11-numpy1.24.4"
@@ -75,7 +76,7 @@ def test_two_machines_from_a_real_run_are_published_side_by_side(root, quick_run
     before = _snapshot(tmp / "results")
     other = as_machine(tmp / "results", tmp_path / "other", MACHINE, "otherbox")
     merged = tmp_path / "merged"
-    assert merge.main([str(tmp / "results"), str(other), "--into", str(merged)]) == 0
+    assert main(["merge", str(tmp / "results"), str(other), "--into", str(merged)]) == 0
     out = capsys.readouterr().out
     assert "otherbox: " in out and f"{MACHINE}: " in out
     assert _snapshot(tmp / "results") == before  # sources are only read
@@ -108,7 +109,7 @@ def test_a_file_in_two_sources_keeps_every_benchmark_and_the_newer_measurement(
     old = _tree(tmp_path / "old", files={(COMMIT, ENV): old_benches})
     new = _tree(tmp_path / "new", files={(COMMIT, ENV): new_benches})
     sources = [old, new] if order == "old first" else [new, old]
-    assert merge.main([*map(str, sources), "--into", str(tmp_path / "out")]) == 0
+    assert main(["merge", *map(str, sources), "--into", str(tmp_path / "out")]) == 0
     results = _read(tmp_path / "out")["results"]
     assert {b: row[0] for b, row in results.items()} == {
         "b.T.time_a": [2.0],
@@ -124,7 +125,7 @@ def test_identical_copies_merge_silently_and_unchanged(tmp_path, capsys):
     first = _tree(tmp_path / "a")
     second = tmp_path / "b"
     shutil.copytree(first, second)
-    assert merge.main([str(first), str(second), "--into", str(tmp_path / "out")]) == 0
+    assert main(["merge", str(first), str(second), "--into", str(tmp_path / "out")]) == 0
     assert "measured in both" not in capsys.readouterr().out
     name = merge.result_filename(COMMIT, ENV)
     assert (tmp_path / "out" / "box" / name).read_bytes() == (first / "box" / name).read_bytes()
@@ -133,7 +134,7 @@ def test_identical_copies_merge_silently_and_unchanged(tmp_path, capsys):
 def test_what_dest_holds_is_kept_as_the_oldest_source(tmp_path):
     dest = _tree(tmp_path / "dest", machine="linux", files={(COMMIT, ENV): {"b.T.time_a": (5, 1)}})
     mac = _tree(tmp_path / "mac", machine="macos", files={(COMMIT, ENV): {"b.T.time_a": (6, 2)}})
-    assert merge.main([str(mac), "--into", str(dest)]) == 0
+    assert main(["merge", str(mac), "--into", str(dest)]) == 0
     assert sorted(p.name for p in dest.iterdir()) == ["benchmarks.json", "linux", "macos"]
     assert _read(dest, "linux")["results"]["b.T.time_a"][0] == [5]
     assert _read(dest, "macos")["results"]["b.T.time_a"][0] == [6]
@@ -145,7 +146,7 @@ def test_a_changed_machine_description_is_reported(tmp_path, capsys):
     (second / "box" / "machine.json").write_text(
         json.dumps({"machine": "box", "cpu": "another", "version": 1})
     )
-    assert merge.main([str(first), str(second), "--into", str(tmp_path / "out")]) == 0
+    assert main(["merge", str(first), str(second), "--into", str(tmp_path / "out")]) == 0
     assert f"box/machine.json: differs in {second}; kept that one" in capsys.readouterr().out
     assert json.loads((tmp_path / "out" / "box" / "machine.json").read_text())["cpu"] == "another"
 
@@ -203,7 +204,7 @@ def test_bad_input_is_refused_and_nothing_is_written(tmp_path, capsys, spoil, me
         spoil(bad)
     dest = _tree(tmp_path / "dest", machine="kept")
     before = _snapshot(dest)
-    assert merge.main([str(good), str(bad), "--into", str(dest)]) == 1
+    assert main(["merge", str(good), str(bad), "--into", str(dest)]) == 1
     err = capsys.readouterr().err
     assert message in err and f"nothing written to {dest}" in err
     assert _snapshot(dest) == before
@@ -214,7 +215,7 @@ def test_bad_input_is_refused_and_nothing_is_written(tmp_path, capsys, spoil, me
 
 def test_an_empty_source_directory_is_refused(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
-    assert merge.main([str(tmp_path / "empty"), "--into", str(tmp_path / "out")]) == 1
+    assert main(["merge", str(tmp_path / "empty"), "--into", str(tmp_path / "out")]) == 1
     assert "holds no asv results" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
@@ -223,6 +224,6 @@ def test_two_files_of_one_name_but_different_commits_are_refused(tmp_path, capsy
     other = COMMIT[:8] + "f" * 32  # the same first 8 hex digits, so the same file name
     first = _tree(tmp_path / "a")
     second = _tree(tmp_path / "b", files={(other, ENV): {"b.T.time_a": (1.0, 1000)}})
-    assert merge.main([str(first), str(second), "--into", str(tmp_path / "out")]) == 1
+    assert main(["merge", str(first), str(second), "--into", str(tmp_path / "out")]) == 1
     assert "disagree on commit_hash" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()

@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from allocbench import PATHS
-from allocbench.paths import normalize_shape
+from allocbench.harness.paths import PATHS, normalize_shape
 
 SHAPES = [(1000,), (37, 64), 0, 5]
 DTYPES = ["float64", "float32", "int64", "uint8"]
@@ -90,7 +89,7 @@ def test_dtypes_stay_apart_in_numba_on_disk_cache(tmp_path):
     import sys
 
     code = (
-        "from allocbench import PATHS\n"
+        "from allocbench.harness.paths import PATHS\n"
         "for name in ('numba.zeros', 'numba.empty_loop', 'allocbench.zeros'):\n"
         "    for dt in ('float64', 'float32', 'uint8', 'int64'):\n"
         "        a = PATHS[name]((1000,), dt)\n"

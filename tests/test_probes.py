@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from allocbench import probes
-from allocbench.sizes import MiB
+from allocbench.catalog import MiB
+from allocbench.harness import probes
 
 
 def test_touching_fresh_memory_faults_and_grows_rss():

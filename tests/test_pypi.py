@@ -2,7 +2,7 @@
 
 import pytest
 
-from allocbench import pypi, releases
+from allocbench.history import pypi, releases
 
 
 def _file(name, when, yanked=False):

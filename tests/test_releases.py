@@ -4,8 +4,8 @@ import datetime
 
 import pytest
 
-from allocbench import releases
-from allocbench.releases import Release, TableError
+from allocbench.history import releases
+from allocbench.history.releases import Release, TableError
 
 HEADER = "\t".join(releases.COLUMNS)
 GOOD_ROW = "0.57.1\t2023-06-21T17:41:55Z\t0.40.1\t3.8,3.11\t>=1.21,<1.25\t"

@@ -5,9 +5,10 @@ import json
 import pytest
 from asvtools import RELEASES
 
-from allocbench import ledger, releases, report
+from allocbench import report
+from allocbench.catalog import Bench, MiB
 from allocbench.cli import main
-from allocbench.sizes import MiB
+from allocbench.history import ledger, releases
 
 COLUMNS = ["result", "params", "version", "started_at", "duration"]
 PATHS = ["'numpy.zeros'", "'numba.zeros'", "'mixed.zeros_in'", "'allocbench.zeros'"]
@@ -38,15 +39,15 @@ def _write(root, machine, commit, env, entries):
 
 def _cliff(numba_from):
     return {
-        report.CLIFF_NUMBA: [[numba_from], [], "v", 0, 1.0],
-        report.CLIFF_NUMPY: [[32 * MiB + 8192], [], "v", 0, 1.0],
+        Bench.CLIFF_NUMBA: [[numba_from], [], "v", 0, 1.0],
+        Bench.CLIFF_NUMPY: [[32 * MiB + 8192], [], "v", 0, 1.0],
     }
 
 
 def test_report_says_what_the_numbers_say(tmp_path, hashes):
     results = tmp_path / "results"
     for version, slow in (("0.48.0", 0.2), ("0.57.1", 0.21), ("0.68.1", 0.19)):
-        entries = {report.ALLOC: _alloc(slow), **_cliff(32 * MiB + 8192)}
+        entries = {Bench.ALLOC: _alloc(slow), **_cliff(32 * MiB + 8192)}
         _write(results, "box", hashes[version], "virtualenv-py3.11-numpy1.24.4", entries)
     path = report.write(results, tmp_path / "out", releases.load())
     text = path.read_text()
@@ -64,14 +65,14 @@ def test_report_says_what_the_numbers_say(tmp_path, hashes):
 def test_report_sees_a_release_that_changed_it(tmp_path, hashes):
     results = tmp_path / "results"
     for version, slow in (("0.57.1", 0.2), ("0.58.1", 0.2), ("0.59.1", 0.0001)):
-        _write(results, "box", hashes[version], "env", {report.ALLOC: _alloc(slow)})
+        _write(results, "box", hashes[version], "env", {Bench.ALLOC: _alloc(slow)})
     text = report.write(results, tmp_path / "out", releases.load()).read_text()
     assert "it changed: the largest step is 0.58.1 -> 0.59.1" in text
     assert "slowdown is there in 2 of 3" in text
 
 
 def test_unknown_commits_are_named_not_dropped(tmp_path):
-    _write(tmp_path / "results", "box", "f" * 40, "env", {report.ALLOC: _alloc(0.2)})
+    _write(tmp_path / "results", "box", "f" * 40, "env", {Bench.ALLOC: _alloc(0.2)})
     text = report.write(tmp_path / "results", tmp_path / "out", releases.load()).read_text()
     assert "not numba releases: ffffffff" in text
 
@@ -85,18 +86,18 @@ def test_empty_partial_and_unknown_machine_get_messages(tmp_path, capsys, hashes
     assert "no such results directory" in capsys.readouterr().err
 
     failed = tmp_path / "failed"
-    _write(failed, "box", hashes["0.57.1"], "env", {report.ALLOC: [None, [PATHS, SIZES], "v"]})
+    _write(failed, "box", hashes["0.57.1"], "env", {Bench.ALLOC: [None, [PATHS, SIZES], "v"]})
     assert main(["report", "--results", str(failed), "--out", str(tmp_path / "o")]) == 1
     assert "failed or was skipped" in capsys.readouterr().err
 
     partial = tmp_path / "partial"
-    _write(partial, "box", hashes["0.57.1"], "env", {report.ALLOC: _alloc(0.2)})
+    _write(partial, "box", hashes["0.57.1"], "env", {Bench.ALLOC: _alloc(0.2)})
     (partial / "box" / "cut-short.json").write_text('{"commit_hash": "ab')
     assert main(["report", "--results", str(partial), "--out", str(tmp_path / "o")]) == 1
     assert "cut-short.json: not an asv results file" in capsys.readouterr().err
 
     good = tmp_path / "good"
-    _write(good, "box", hashes["0.57.1"], "env", {report.ALLOC: _alloc(0.2)})
+    _write(good, "box", hashes["0.57.1"], "env", {Bench.ALLOC: _alloc(0.2)})
     assert main(["report", "--results", str(good), "--machine", "other",
                  "--out", str(tmp_path / "o")]) == 1  # fmt: skip
     assert "no results from machine 'other'; there are: box" in capsys.readouterr().err
@@ -123,7 +124,7 @@ def test_tunables_are_set_beside_their_base_run(tmp_path, hashes):
     tuned = base + "-GLIBC_TUNABLESglibc.malloc.mmap_threshold=131072"
     commit = hashes["0.68.1"]
     _write(results, "box", commit, base, _cliff(32 * MiB + 8192))
-    entries = {**_cliff(135168), report.CLIFF_RATIO: [[1.0, 600.0], [[str(MiB), str(16 * MiB)]],
+    entries = {**_cliff(135168), Bench.CLIFF_RATIO: [[1.0, 600.0], [[str(MiB), str(16 * MiB)]],
                                                       "v", 0, 1.0]}  # fmt: skip
     _write(results, "box", commit, tuned, entries)
     text = report.write(results, tmp_path / "out", releases.load()).read_text()
@@ -134,8 +135,8 @@ def test_tunables_are_set_beside_their_base_run(tmp_path, hashes):
 
 def test_machine_facts_are_reported(tmp_path, hashes):
     results = tmp_path / "results"
-    facts = {report.GLIBC: [[2.36], [], "v", 0, 1.0], report.THP: [[1], [], "v", 0, 1.0],
-             report.PAGE: [[4096], [], "v", 0, 1.0], report.ALLOC: _alloc(0.2)}  # fmt: skip
+    facts = {Bench.GLIBC: [[2.36], [], "v", 0, 1.0], Bench.THP: [[1], [], "v", 0, 1.0],
+             Bench.PAGE: [[4096], [], "v", 0, 1.0], Bench.ALLOC: _alloc(0.2)}  # fmt: skip
     _write(results, "box", hashes["0.57.1"], "env", facts)
     text = report.write(results, tmp_path / "out", releases.load()).read_text()
     assert "- box: glibc 2.36; transparent huge pages madvise; 4096-byte pages." in text

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from allocbench import results
+from allocbench.catalog import MiB
 from allocbench.cli import main
-from allocbench.sizes import MiB
 
 COLUMNS = ["result", "params", "version", "started_at", "duration"]
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from allocbench import sameprocess
-from allocbench.sizes import MiB
+from allocbench.catalog import MiB
+from allocbench.harness import sameprocess
 
 
 def test_ratio_is_structured_and_consistent():

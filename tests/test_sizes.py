@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from allocbench import sizes
-from allocbench.sizes import GiB, KiB, MiB, shape_for
+from allocbench import catalog as sizes
+from allocbench.catalog import GiB, KiB, MiB
+from allocbench.harness.paths import shape_for
 
 
 def test_alloc_grid_spans_4kib_to_1gib_log_spaced():

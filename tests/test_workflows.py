@@ -11,7 +11,7 @@ import sys
 import pytest
 import yaml
 
-from allocbench import history
+from allocbench.history import environments
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -101,7 +101,7 @@ def test_only_the_publish_job_may_write():
 
 
 def test_the_history_matrix_runs_every_asv_environment_on_both_systems():
-    envs = history.environments(history.load_config(ROOT))
+    envs = environments.environments(environments.load_config(ROOT))
     matrix = _load(ROOT / ".github" / "workflows" / "history.yml")["jobs"]["measure"]["strategy"]
     by_os, machines = {}, {}
     for job in matrix["matrix"]["include"]:

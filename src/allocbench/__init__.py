@@ -1,18 +1,32 @@
-"""allocbench: every way to get a fresh array in numpy and numba code, measured with asv.
+"""allocbench: np.zeros for @njit code that is as lazy as numpy's, and the suite that shows why.
 
-``allocbench.zeros`` and ``allocbench.zeros_like`` are the fix: np.zeros for @njit code that
-is as lazy as numpy's. They need numba, and numba only resolves ``allocbench.zeros`` inside
-@njit code if the overload exists before compilation starts, so they are imported here.
+The public surface is the fix::
+
+    allocbench.zeros(shape, dtype=np.float64)   # inside @njit code and from Python
+    allocbench.zeros_like(a)
+
+The rest of the package is the benchmark suite, in subpackages that the fix never imports:
+``catalog`` (names, sizes; no dependencies), ``harness`` (runs inside asv's environments),
+``history`` (numba releases through asv), ``results`` and ``report`` (read asv's results),
+and ``cli`` (the ``allocbench`` command). Importing ``allocbench`` or any of those imports
+neither numpy nor numba: the fix is loaded when first used here, and by numba itself through
+the ``numba_extensions`` entry point before it compiles anything, so ``allocbench.zeros``
+resolves inside @njit code without an import of its own.
 """
 
-from allocbench.paths import PATHS, AllocationPath
+from typing import Any, List
 
-__all__ = ["PATHS", "AllocationPath"]
 __version__ = "0.1.0"
+__all__ = ["zeros", "zeros_like"]
 
-try:
-    from allocbench.fastzeros import zeros, zeros_like
-except ImportError:  # numba is not installed: the numpy paths still work
-    pass
-else:
-    __all__ += ["zeros", "zeros_like"]
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from allocbench import _zeros
+
+        return getattr(_zeros, name)
+    raise AttributeError(f"module 'allocbench' has no attribute {name!r}")
+
+
+def __dir__() -> List[str]:
+    return sorted([*globals(), *__all__])

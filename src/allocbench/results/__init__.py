@@ -14,12 +14,13 @@ import pathlib
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
-from allocbench.sizes import MiB
+from allocbench.catalog import MiB
+from allocbench.errors import UserError
 
 PathLike = Union[str, pathlib.Path]
 
 
-class ResultsError(Exception):
+class ResultsError(UserError):
     """The results directory is missing, empty, or holds something asv did not write."""
 
 

@@ -16,26 +16,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
-from allocbench import ledger
-from allocbench.releases import Release
+from allocbench.catalog import HEADLINE_SIZE, MMAP_THRESHOLD_MAX, Bench, MiB, format_size
+from allocbench.history import ledger
+from allocbench.history.releases import Release
 from allocbench.results import Record, ResultsError, load
-from allocbench.sizes import MMAP_THRESHOLD_MAX, MiB, format_size
 
 PathLike = Union[str, pathlib.Path]
 
-ALLOC = "bench_alloc.Alloc.time_alloc"
-WRITE = "bench_alloc.AllocAndWrite.time_alloc_and_write"
-CLIFF_NUMPY = "bench_cliff.Cliff.track_numpy_zeros_lazy_from"
-CLIFF_NUMBA = "bench_cliff.Cliff.track_numba_zeros_faults_every_page_from"
-CLIFF_RATIO = "bench_cliff.CliffRatio.track_numba_over_numpy"
-GLIBC = "bench_machine.Glibc.track_glibc_version"
-THP = "bench_machine.TransparentHugepages.track_transparent_hugepages"
-PAGE = "bench_machine.Kernel.track_page_size"
 THP_NAMES = {0: "never", 1: "madvise", 2: "always"}
 TUNED = "-GLIBC_TUNABLES"
-FRESH_FIRST = "bench_fresh.FreshProcess.track_first_call_seconds"
-FRESH_STEADY = "bench_fresh.FreshProcess.track_steady_seconds"
-HEADLINE_SIZE = 256 * MiB
 #: A ratio this large counts as "the slowdown".
 SLOW = 10.0
 #: Releases whose 256 MiB ratios stay within this factor of each other changed nothing.
@@ -126,8 +115,8 @@ def _span(values: Sequence[float], show) -> str:
 
 def grid_cliff(run: Run) -> Optional[int]:
     """Smallest size of the Alloc grid from which numba.zeros stays SLOW times numpy's."""
-    sizes = sorted({p[1] for (b, p) in run.values if b == ALLOC and p[0] == "numba.zeros"})
-    ratios = [(n, run.ratio(ALLOC, "numba.zeros", "numpy.zeros", n)) for n in sizes]
+    sizes = sorted({p[1] for (b, p) in run.values if b == Bench.ALLOC and p[0] == "numba.zeros"})
+    ratios = [(n, run.ratio(Bench.ALLOC, "numba.zeros", "numpy.zeros", n)) for n in sizes]
     ratios = [(n, q) for n, q in ratios if q is not None]
     cliff = None
     for nbytes, ratio in reversed(ratios):
@@ -144,10 +133,11 @@ def _cliff_table(runs: Sequence[Run]) -> List[str]:
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for run in runs:
-        ratios = [run.get(CLIFF_RATIO, n) for n in (1 * MiB, 16 * MiB, 64 * MiB, 256 * MiB)]
+        ratios = [run.get(Bench.CLIFF_RATIO, n) for n in (1 * MiB, 16 * MiB, 64 * MiB, 256 * MiB)]
         cliff = grid_cliff(run)
         lines.append(
-            f"| {run.label} | {_bytes(run.get(CLIFF_NUMPY))} | {_bytes(run.get(CLIFF_NUMBA))} "
+            f"| {run.label} | {_bytes(run.get(Bench.CLIFF_NUMPY))} "
+            f"| {_bytes(run.get(Bench.CLIFF_NUMBA))} "
             f"| {format_size(cliff) if cliff else 'n/a'} | "
             + " | ".join(_x(q) for q in ratios)
             + " |"
@@ -156,8 +146,8 @@ def _cliff_table(runs: Sequence[Run]) -> List[str]:
 
 
 def _headline(run: Run) -> Optional[float]:
-    measured = run.ratio(ALLOC, "numba.zeros", "numpy.zeros", HEADLINE_SIZE)
-    return measured if measured is not None else run.get(CLIFF_RATIO, HEADLINE_SIZE)
+    measured = run.ratio(Bench.ALLOC, "numba.zeros", "numpy.zeros", HEADLINE_SIZE)
+    return measured if measured is not None else run.get(Bench.CLIFF_RATIO, HEADLINE_SIZE)
 
 
 def summary(runs: Sequence[Run]) -> List[str]:
@@ -182,11 +172,11 @@ def summary(runs: Sequence[Run]) -> List[str]:
         f"machine/environment series): at 256 MiB, np.zeros inside @njit takes "
         f"{_span([low, high], _x)} numpy's time for allocation alone."
     )
-    numba_from = [r.get(CLIFF_NUMBA) for r in labelled if r.get(CLIFF_NUMBA)]
-    numpy_from = [r.get(CLIFF_NUMPY) for r in labelled if r.get(CLIFF_NUMPY)]
+    numba_from = [r.get(Bench.CLIFF_NUMBA) for r in labelled if r.get(Bench.CLIFF_NUMBA)]
+    numpy_from = [r.get(Bench.CLIFF_NUMPY) for r in labelled if r.get(Bench.CLIFF_NUMPY)]
     if numba_from and numpy_from:
         above = max(numba_from + numpy_from) - MMAP_THRESHOLD_MAX
-        below = [r.get(CLIFF_RATIO, n) for r in labelled for n in (1 * MiB, 16 * MiB)]
+        below = [r.get(Bench.CLIFF_RATIO, n) for r in labelled for n in (1 * MiB, 16 * MiB)]
         below = [q for q in below if q is not None]
         lines.append(
             f"- **Where it starts**: bisected in one process, numba's np.zeros faults in every "
@@ -239,22 +229,22 @@ def advice(runs: Sequence[Run]) -> List[str]:
         values = [v for v in values if v is not None]
         return statistics.median(values) if values else None
 
-    passed_in = median_ratio(ALLOC, "mixed.zeros_in", "numpy.zeros")
+    passed_in = median_ratio(Bench.ALLOC, "mixed.zeros_in", "numpy.zeros")
     if passed_in is not None:
         lines.append(
             f"- **Allocate outside @njit code and pass the array in**: at 256 MiB that costs "
             f"{_x(passed_in)} numpy's np.zeros (median over the runs), against "
-            f"{_x(median_ratio(ALLOC, 'numba.zeros', 'numpy.zeros'))} for np.zeros inside."
+            f"{_x(median_ratio(Bench.ALLOC, 'numba.zeros', 'numpy.zeros'))} for np.zeros inside."
         )
-    empty = median_ratio(WRITE, "numba.empty", "numba.zeros")
+    empty = median_ratio(Bench.WRITE, "numba.empty", "numba.zeros")
     if empty is not None:
         lines.append(
             f"- **Use np.empty when every element is written anyway**: inside @njit, np.empty "
             f"+ writing every element takes {_x(empty)} the time of np.zeros + the same write "
             f"at 256 MiB (median)."
         )
-    fix = median_ratio(ALLOC, "allocbench.zeros", "numpy.zeros")
-    fix_write = median_ratio(WRITE, "allocbench.zeros", "numpy.zeros")
+    fix = median_ratio(Bench.ALLOC, "allocbench.zeros", "numpy.zeros")
+    fix_write = median_ratio(Bench.WRITE, "allocbench.zeros", "numpy.zeros")
     if fix is not None:
         lines.append(
             f"- **Or use allocbench.zeros inside @njit**: at 256 MiB its allocation takes "
@@ -278,18 +268,18 @@ def tunables(runs: Sequence[Run]) -> List[str]:
                 continue
             shown.add(id(r))
             rows.append(
-                f"| {label} | {run.label} | {_bytes(r.get(CLIFF_NUMBA))} "
-                f"| {_bytes(r.get(CLIFF_NUMPY))} | {_x(r.get(CLIFF_RATIO, 1 * MiB))} "
-                f"| {_x(r.get(CLIFF_RATIO, 16 * MiB))} |"
+                f"| {label} | {run.label} | {_bytes(r.get(Bench.CLIFF_NUMBA))} "
+                f"| {_bytes(r.get(Bench.CLIFF_NUMPY))} | {_x(r.get(Bench.CLIFF_RATIO, 1 * MiB))} "
+                f"| {_x(r.get(Bench.CLIFF_RATIO, 16 * MiB))} |"
             )
-        moved, before = run.get(CLIFF_NUMBA), base.get(CLIFF_NUMBA) if base else None
+        moved, before = run.get(Bench.CLIFF_NUMBA), base.get(Bench.CLIFF_NUMBA) if base else None
         if moved and before:
             words.append(
                 f"- With `GLIBC_TUNABLES={setting}` ({base_env}, numba {run.label}, "
                 f"{run.machine}), numba's np.zeros faults in every page from {_bytes(moved)} "
                 f"instead of {_bytes(before)}, and at 16 MiB takes "
-                f"{_x(run.get(CLIFF_RATIO, 16 * MiB))} numpy's time instead of "
-                f"{_x(base.get(CLIFF_RATIO, 16 * MiB))}."
+                f"{_x(run.get(Bench.CLIFF_RATIO, 16 * MiB))} numpy's time instead of "
+                f"{_x(base.get(Bench.CLIFF_RATIO, 16 * MiB))}."
             )
     if not rows:
         return ["Not measured in these results (the GLIBC_TUNABLES environments of "
@@ -304,14 +294,14 @@ def machines(runs: Sequence[Run]) -> List[str]:
     lines = []
     for name in sorted({r.machine for r in runs}):
         mine = [r for r in runs if r.machine == name]
-        glibc = {r.get(GLIBC) for r in mine} - {None}
-        thp = {r.get(THP) for r in mine} - {None}
-        page = {r.get(PAGE) for r in mine} - {None}
+        glibc = {r.get(Bench.GLIBC) for r in mine} - {None}
+        thp = {r.get(Bench.THP) for r in mine} - {None}
+        page = {r.get(Bench.PAGE) for r in mine} - {None}
         facts = [
             "glibc " + ", ".join(f"{v:.2f}" for v in sorted(glibc)) if glibc else "libc: n/a",
             "transparent huge pages " + ", ".join(THP_NAMES.get(int(v), "?") for v in thp)
             if thp
-            else "THP: n/a",
+            else "Bench.THP: n/a",
             ", ".join(f"{int(v)}-byte pages" for v in page) if page else "page size: n/a",
         ]
         lines.append(f"- {name}: {'; '.join(facts)}.")
@@ -323,9 +313,9 @@ def fresh_table(runs: Sequence[Run]) -> List[str]:
     rows = []
     for run in runs:
         for (benchmark, params), first in sorted(run.values.items(), key=str):
-            if benchmark != FRESH_FIRST:
+            if benchmark != Bench.FRESH_FIRST:
                 continue
-            steady = run.get(FRESH_STEADY, *params)
+            steady = run.get(Bench.FRESH_STEADY, *params)
             rows.append(
                 f"| {run.env} | {run.label} | {params[0]} | {format_size(params[1])} "
                 f"| {_seconds(first)} | {_seconds(steady)} |"
@@ -338,20 +328,20 @@ def fresh_table(runs: Sequence[Run]) -> List[str]:
 
 def plot_seed_figure(runs: Sequence[Run], path: pathlib.Path) -> Optional[str]:
     """The seed's figure from real results: time against size, one line per path."""
-    candidates = [r for r in runs if any(b == ALLOC for b, _ in r.values) and r.release]
+    candidates = [r for r in runs if any(b == Bench.ALLOC for b, _ in r.values) and r.release]
     if not candidates:
         return None
-    run = max(candidates, key=lambda r: (sum(b == ALLOC for b, _ in r.values), r.release.key))
+    run = max(candidates, key=lambda r: (sum(b == Bench.ALLOC for b, _ in r.values), r.release.key))
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    paths = sorted({p[0] for b, p in run.values if b == ALLOC})
+    paths = sorted({p[0] for b, p in run.values if b == Bench.ALLOC})
     fig, ax = plt.subplots(figsize=(8, 5))
     for name in paths:
         points = sorted(
-            (p[1], v) for (b, p), v in run.values.items() if b == ALLOC and p[0] == name
+            (p[1], v) for (b, p), v in run.values.items() if b == Bench.ALLOC and p[0] == name
         )
         if len(points) > 1:
             ax.plot([n / MiB for n, _ in points], [v for _, v in points], marker=".", label=name)

@@ -16,7 +16,7 @@ import shutil
 import subprocess
 from typing import Dict, Iterable, Iterator, Optional, Union
 
-from allocbench.releases import PYTHON
+from allocbench.history.releases import PYTHON
 
 PathLike = Union[str, pathlib.Path]
 

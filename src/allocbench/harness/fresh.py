@@ -7,23 +7,22 @@ interpreter that has imported numpy and numba and compiled the path with a one-e
 but allocated nothing large: the first call is timed, then a few untimed calls settle the
 allocator, then the steady-state calls are timed.
 
-Run ``python -m allocbench.fresh --json`` (or ``allocbench fresh``) for the figures.
+``allocbench fresh`` prints the figures.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Sequence
 
-from allocbench.paths import HEADLINE_PATHS, PATHS, Alloc
-from allocbench.probes import fits_in_memory, minor_faults
-from allocbench.sizes import FRESH_SIZES, shape_for
+from allocbench.catalog import FRESH_SIZES, HEADLINE_PATHS
+from allocbench.harness.paths import PATHS, Alloc, shape_for
+from allocbench.harness.probes import fits_in_memory, minor_faults
 
 #: macOS's system libraries are not safe to use in a child forked after they started threads
 #: (numba's LLVM, numpy's Accelerate), so there every measurement starts a new interpreter.
@@ -77,14 +76,17 @@ def _in_forked_child(alloc: Alloc) -> Dict[str, float]:
     return data
 
 
+def _worker(request: Dict[str, object]) -> object:
+    """Run `request` in a new interpreter (``python -m allocbench.harness.fresh``); its answer."""
+    command = [sys.executable, "-m", "allocbench.harness.fresh", json.dumps(request)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"fresh-process measurement failed:\n{done.stderr.strip()}")
+    return json.loads(done.stdout)
+
+
 def _in_subprocess(path: str, nbytes: int) -> Dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, "-m", "allocbench.fresh", "--single", path, str(nbytes)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return json.loads(out)
+    return _worker({"single": [path, nbytes]})
 
 
 def measure_here(
@@ -120,37 +122,19 @@ def measure(
     unknown = [p for p in paths if p not in PATHS]
     if unknown:
         raise ValueError(f"unknown allocation path(s): {', '.join(unknown)}")
-    command = [sys.executable, "-m", "allocbench.fresh", "--json", "--repeats", str(repeats)]
-    command += ["--paths", *paths, "--sizes", *map(str, sizes)]
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode:
-        raise RuntimeError(f"fresh-process measurement failed:\n{done.stderr.strip()}")
-    return json.loads(done.stdout)
+    return _worker({"paths": list(paths), "sizes": list(sizes), "repeats": repeats})
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m allocbench.fresh", description=__doc__)
-    parser.add_argument("--paths", nargs="+", default=list(HEADLINE_PATHS), choices=list(PATHS))
-    parser.add_argument("--sizes", nargs="+", type=int, default=list(FRESH_SIZES))
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--json", action="store_true", help="print JSON records")
-    parser.add_argument("--single", nargs=2, metavar=("PATH", "NBYTES"), help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.single:
-        path, nbytes = args.single
-        print(json.dumps(measure_first_and_steady(PATHS[path].bind(shape_for(int(nbytes))))))
-        return 0
-    records = measure_here(args.paths, args.sizes, args.repeats)
-    if args.json:
-        print(json.dumps(records, indent=1))
-    else:
-        print(format_table(records))
-    return 0
+def _serve(request: Dict[str, object]) -> object:
+    if "single" in request:
+        path, nbytes = request["single"]
+        return measure_first_and_steady(PATHS[path].bind(shape_for(int(nbytes))))
+    return measure_here(request["paths"], request["sizes"], request["repeats"])
 
 
 def format_table(records: Sequence[Dict[str, object]]) -> str:
     """The records as an aligned text table, times in microseconds."""
-    from allocbench.sizes import format_size
+    from allocbench.catalog import format_size
 
     header = ("path", "size", "first us", "faults", "steady us", "faults")
     lines = ["{:<16} {:>9} {:>10} {:>7} {:>10} {:>7}".format(*header)]
@@ -164,4 +148,5 @@ def format_table(records: Sequence[Dict[str, object]]) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # The worker of `measure` and `_in_subprocess`: one JSON request in argv, JSON out.
+    print(json.dumps(_serve(json.loads(sys.argv[1]))))

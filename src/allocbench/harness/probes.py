@@ -14,10 +14,11 @@ import resource
 import subprocess
 from typing import Dict, Optional, Tuple
 
+from allocbench._advice import huge_page_advised, numpy_advises_zeros  # noqa: F401
+
 _STATM = "/proc/self/statm"
 _MEMINFO = "/proc/meminfo"
 _THP = "/sys/kernel/mm/transparent_hugepage/enabled"
-_SMAPS = "/proc/self/smaps"
 
 
 def page_size() -> int:
@@ -115,33 +116,3 @@ def machine_facts() -> Dict[str, Optional[str]]:
         "glibc_tunables": os.environ.get("GLIBC_TUNABLES") or None,
         "page_size": str(page_size()),
     }
-
-
-def huge_page_advised(address: int) -> Optional[bool]:
-    """Whether the mapping holding `address` carries madvise(MADV_HUGEPAGE) (Linux's smaps
-    flag "hg"); None where there is no /proc/self/smaps or no such mapping."""
-    try:
-        with open(_SMAPS) as smaps:
-            lines = smaps.read().splitlines()
-    except OSError:
-        return None
-    inside = False
-    for line in lines:
-        head = line.split(maxsplit=1)[0] if line.strip() else ""
-        if "-" in head and not head.endswith(":"):
-            start, end = (int(x, 16) for x in head.split("-"))
-            inside = start <= address < end
-        elif inside and head == "VmFlags:":
-            return "hg" in line.split()
-    return None
-
-
-def numpy_advises_zeros() -> bool:
-    """Whether this numpy gives its np.zeros memory the huge-page advice (numpy 2.4.6 does;
-    numpy 1.18-1.24 give it to np.empty only), seen on a fresh array's mapping. The array is
-    larger than glibc's largest dynamic mmap threshold, so freeing it leaves the threshold
-    where it was, and it is never touched."""
-    import numpy as np
-
-    probe = np.zeros(64 * 1024 * 1024, np.uint8)
-    return bool(huge_page_advised(probe.ctypes.data + probe.nbytes // 2))

@@ -19,7 +19,8 @@ import pathlib
 import subprocess
 from typing import Dict, List, Optional, Sequence, Union
 
-from allocbench.releases import Release, format_date
+from allocbench.errors import UserError
+from allocbench.history.releases import Release, format_date
 
 BRANCH = "main"
 VERSION_FILE = "NUMBA_VERSION"
@@ -28,7 +29,7 @@ IDENTITY = {"name": "allocbench release ledger", "email": "ledger@allocbench.inv
 PathLike = Union[str, pathlib.Path]
 
 
-class LedgerError(RuntimeError):
+class LedgerError(UserError, RuntimeError):
     """The ledger cannot be built or updated as asked; nothing was changed."""
 
 

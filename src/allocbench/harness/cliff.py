@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from typing import Callable, Dict, Sequence, Tuple
 
-from allocbench import sameprocess
-from allocbench.paths import PATHS
-from allocbench.probes import machine_facts, minor_faults, page_size
-from allocbench.sizes import KiB, MiB
+from allocbench.catalog import RATIO_SIZES, KiB, MiB
+from allocbench.errors import UserError
+from allocbench.harness import sameprocess
+from allocbench.harness.paths import PATHS
+from allocbench.harness.probes import machine_facts, minor_faults, page_size
 
 SETTLE_CALLS = 3
 MEASURED_CALLS = 3
-RATIO_SIZES = (1 * MiB, 16 * MiB, 64 * MiB, 256 * MiB)
 
 
-class NoCliff(ValueError):
+class NoCliff(UserError, ValueError):
     """The predicate does not switch between the ends of the range: no step to find."""
 
 

@@ -6,7 +6,7 @@ argument instead costs about 8 us of dispatcher typing per call, more than the a
 itself at small sizes. Each closure gets a name of its own (`cached_njit`), so numba's
 on-disk cache keeps one index per dtype.
 
-allocbench.paths imports this module only when a numba path is first bound, so the path
+allocbench.harness.paths imports this module only when a numba path is first bound, so the path
 registry itself does not need numba.
 """
 
@@ -17,7 +17,7 @@ from typing import Callable, Dict, Tuple
 import numba
 import numpy as np
 
-from allocbench.paths import FULL_VALUE
+from allocbench.catalog import FULL_VALUE
 
 
 def _zeros(dt):
@@ -96,7 +96,7 @@ def _passthrough(dt):
 
 
 def _allocbench_zeros(dt):
-    from allocbench.fastzeros import zeros as calloc_zeros
+    from allocbench._zeros import zeros as calloc_zeros
 
     def zeros(shape):
         return calloc_zeros(shape, dt)
@@ -107,7 +107,7 @@ def _allocbench_zeros(dt):
 def _allocbench_zeros_loop(dt):
     # Allocation inside compiled code, with no call boundary per array: each array is read
     # once (its last element) so that nothing can be optimised away, then freed.
-    from allocbench.fastzeros import zeros as calloc_zeros
+    from allocbench._zeros import zeros as calloc_zeros
 
     def zeros_loop(shape, calls):
         total = 0
@@ -120,7 +120,7 @@ def _allocbench_zeros_loop(dt):
 
 
 def _allocbench_zeros_loop_write(dt):
-    from allocbench.fastzeros import zeros as calloc_zeros
+    from allocbench._zeros import zeros as calloc_zeros
 
     def zeros_loop_write(shape, calls):
         total = 0
@@ -192,7 +192,7 @@ def kernel(kind: str, dtype: str, ndim: int) -> Callable:
                 factory = _FACTORIES[kind]
             variant = key[1:]
             if kind.startswith("allocbench_zeros"):
-                from allocbench.fastzeros import advice_name
+                from allocbench._advice import advice_name
 
                 variant += (advice_name(),)
             _compiled[key] = cached_njit(factory(np.dtype(dtype).type), *variant)

@@ -17,6 +17,8 @@ import pathlib
 import re
 from typing import Iterable, List, Optional, Sequence, Tuple, Union
 
+from allocbench.errors import UserError
+
 TABLE = pathlib.Path(__file__).with_name("releases.tsv")
 COLUMNS = ("numba", "released", "llvmlite", "pythons", "numpy", "note")
 
@@ -28,7 +30,7 @@ _DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 PathLike = Union[str, pathlib.Path]
 
 
-class TableError(ValueError):
+class TableError(UserError, ValueError):
     """The release table, or a version asked of it, is not what it must be."""
 
 

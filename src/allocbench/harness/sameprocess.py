@@ -12,7 +12,7 @@ import statistics
 import time
 from typing import Callable, Dict, Sequence
 
-from allocbench.paths import PATHS
+from allocbench.harness.paths import PATHS
 
 SETTLE_CALLS = 3
 
@@ -57,7 +57,7 @@ def inside_njit_ratio(
     element of each array is written once (`a[:] = 1` in the loop, `a.fill(1)` in Python)."""
     import numpy as np
 
-    from allocbench.kernels import kernel
+    from allocbench.harness.kernels import kernel
 
     loop = kernel("allocbench_zeros_loop_write" if write else "allocbench_zeros_loop", "uint8", 1)
     shape = (nbytes,)

@@ -8,22 +8,22 @@ benchmark, the newer measurement wins. Every such choice is reported. Bad input 
 empty source, a file that is not asv's) stops the merge with a message, and nothing is
 written: the merge is built in a temporary directory and moved into place at the end.
 
-    python -m allocbench.merge SOURCE... --into DEST
+    allocbench merge SOURCE... --into DEST
 
 DEST, where it already holds results, is merged too, as the oldest source.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import hashlib
 import json
 import pathlib
 import shutil
-import sys
 import tempfile
 from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+from allocbench.errors import UserError
 
 PathLike = Union[str, pathlib.Path]
 
@@ -33,7 +33,7 @@ MACHINE = "machine.json"
 API_VERSIONS = {BENCHMARKS: 2, MACHINE: 1, "results": 2}
 
 
-class MergeError(Exception):
+class MergeError(UserError):
     """A source cannot be merged; the message names the file and says why."""
 
 
@@ -266,7 +266,10 @@ def merge(sources: Sequence[PathLike], into: PathLike) -> Tuple[Merge, List[Tree
         if path.resolve() not in seen:
             seen.add(path.resolve())
             unique.append(path)
-    trees = [Tree.read(path) for path in unique]
+    try:
+        trees = [Tree.read(path) for path in unique]
+    except MergeError as exc:
+        raise MergeError(f"{exc}; nothing written to {dest}") from None
     result = Merge()
     for tree in trees:
         result.add(tree)
@@ -279,33 +282,3 @@ def merge(sources: Sequence[PathLike], into: PathLike) -> Tuple[Merge, List[Tree
         shutil.rmtree(built, ignore_errors=True)
         raise
     return result, trees
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """`python -m allocbench.merge SOURCE... --into DEST`; 0 on success, 1 on bad input."""
-    parser = argparse.ArgumentParser(
-        prog="python -m allocbench.merge", description=__doc__.split("\n\n")[0]
-    )
-    parser.add_argument("sources", nargs="+", metavar="SOURCE", help="asv results directory")
-    parser.add_argument("--into", required=True, metavar="DEST", help="merged results directory")
-    args = parser.parse_args(argv)
-    try:
-        result, trees = merge(args.sources, args.into)
-    except MergeError as exc:
-        print(f"allocbench merge: {exc}; nothing written to {args.into}", file=sys.stderr)
-        return 1
-    for tree in trees:
-        machines = ", ".join(sorted(tree.machines))
-        print(f"read {tree.root}: {len(tree.results)} results files, machines: {machines}")
-    for note in result.notes:
-        print(note)
-    per_machine = {m: sum(n.startswith(m + "/") for n in result.results) for m in result.machines}
-    print(
-        f"wrote {args.into}: {len(result.results)} results files; "
-        + ", ".join(f"{m}: {n}" for m, n in sorted(per_machine.items()))
-    )
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

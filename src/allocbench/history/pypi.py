@@ -21,7 +21,8 @@ import urllib.parse
 import urllib.request
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from allocbench.releases import (
+from allocbench.errors import UserError
+from allocbench.history.releases import (
     VERSION,
     Release,
     TableError,
@@ -44,7 +45,7 @@ _FILENAME = re.compile(r"^numba-([^-]+?)(?:\.tar\.gz|\.zip|-.*\.whl)$")
 _WHEEL_PYTHON = re.compile(r"-cp3(\d+)-")
 
 
-class PackageIndexError(RuntimeError):
+class PackageIndexError(UserError, RuntimeError):
     """The package index could not be asked, or answered something unexpected."""
 
 

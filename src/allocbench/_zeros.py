@@ -15,10 +15,8 @@ the same way wherever the array was made.
 
 from __future__ import annotations
 
-import functools
 import os
-import sys
-from typing import Callable, Dict, Optional, Tuple, Union
+from typing import Callable, Dict, Tuple, Union
 
 import numba
 import numpy as np
@@ -26,28 +24,9 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic, overload, register_jitable
 
-from allocbench.kernels import cached_njit
-from allocbench.paths import ShapeLike, normalize_shape
-from allocbench.probes import numpy_advises_zeros
-
-#: numpy's threshold for madvise(MADV_HUGEPAGE): arrays of 4 MiB and more.
-HUGEPAGE_FROM = 4 * 1024 * 1024
-#: MADV_HUGEPAGE from <sys/mman.h>.
-MADV_HUGEPAGE = 14
-
-
-@functools.lru_cache(maxsize=None)
-def huge_page_advice() -> Optional[int]:
-    """MADV_HUGEPAGE where the running numpy gives that advice to its own np.zeros memory (so
-    both cost the same to allocate and to use), else None. Only Linux has it. Asked once, when
-    first needed: importing allocbench allocates nothing."""
-    return MADV_HUGEPAGE if sys.platform.startswith("linux") and numpy_advises_zeros() else None
-
-
-def advice_name() -> str:
-    """Part of the compiled entries' names, so numba's disk cache keeps one per advice policy."""
-    return "advised" if huge_page_advice() is not None else "unadvised"
-
+from allocbench._advice import HUGEPAGE_FROM, advice_name, huge_page_advice
+from allocbench._njit import cached_njit
+from allocbench._shape import ShapeLike, normalize_shape
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -246,7 +225,7 @@ def _python_entry(dtype: Union[str, np.dtype, type]) -> Callable:
 
             return entry
 
-        # One compiled entry per dtype, the dtype a constant (see allocbench.kernels).
+        # One compiled entry per dtype, the dtype a constant (see allocbench._njit).
         # The advice is compiled in: a cache entry of its own for each choice.
         _entries[name] = cached_njit(make(np.dtype(name).type), name, advice_name())
     _entries[dtype] = _entries[name]

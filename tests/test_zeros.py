@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import allocbench
-from allocbench import fastzeros, probes
-from allocbench.sizes import MiB
+from allocbench import _advice
+from allocbench.catalog import MiB
 
 DTYPES = ["float64", "float32", "int64", "uint8", "complex128", "bool"]
 
@@ -97,14 +97,14 @@ def test_non_integer_shape_raises_type_error():
 def test_large_arrays_get_the_advice_numpy_gives_its_zeros():
     def advised(array):
         # The first page is not advised: look in the middle.
-        flag = probes.huge_page_advised(array.ctypes.data + array.nbytes // 2)
+        flag = _advice.huge_page_advised(array.ctypes.data + array.nbytes // 2)
         assert flag is not None, "mapping not found"
         return flag
 
     numpy_does = advised(np.zeros(64 * MiB, np.uint8))
-    assert numpy_does == probes.numpy_advises_zeros()
+    assert numpy_does == _advice.numpy_advises_zeros()
     assert advised(allocbench.zeros(64 * MiB // 8)) == numpy_does
-    assert (fastzeros.huge_page_advice() is not None) == numpy_does
+    assert (_advice.huge_page_advice() is not None) == numpy_does
     assert not advised(_plain_malloc(64 * MiB))  # numba's own allocator gives no advice
     assert advised(np.empty(64 * MiB, np.uint8))  # every numpy here advises np.empty
 
@@ -158,7 +158,7 @@ def test_resident_memory_stays_flat():
     out = _run(
         """
         import allocbench
-        from allocbench.probes import resident_bytes
+        from allocbench.harness.probes import resident_bytes
         for _ in range(3):
             allocbench.zeros(100 * 2**20, "uint8").fill(1)
         start = resident_bytes()

@@ -1,6 +1,6 @@
 """asv's install step for a ledger commit: install exactly that numba release, from wheels.
 
-asv runs ``python -m allocbench.install_release {build_dir}`` inside each environment after
+asv runs ``python -m allocbench.history.install_release {build_dir}`` inside each environment after
 checking out a ledger commit. The commit names its release in ``NUMBA_VERSION``; the release
 table says which llvmlite goes with it and which Pythons and numpy versions it supports. A
 combination that cannot work (no wheel for this Python, the environment's numpy out of the
@@ -19,14 +19,15 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from typing import List, Optional, Sequence
 
-from allocbench.ledger import VERSION_FILE
-from allocbench.releases import Release, TableError, find, load, parse_version
+from allocbench.errors import UserError
+from allocbench.history.ledger import VERSION_FILE
+from allocbench.history.releases import Release, find, load, parse_version
 
 #: Where pkg_resources still exists (numba <= 0.55 imports it).
 OLD_SETUPTOOLS = "setuptools<82"
 
 
-class CannotInstall(Exception):
+class CannotInstall(UserError):
     """This release cannot be installed into this environment; the message says why."""
 
 
@@ -94,14 +95,14 @@ def install(build_dir: str, table: Optional[str] = None) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Entry point: ``python -m allocbench.install_release BUILD_DIR``."""
+    """Entry point: ``python -m allocbench.history.install_release BUILD_DIR``."""
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 1:
-        print("usage: python -m allocbench.install_release BUILD_DIR", file=sys.stderr)
+        print("usage: python -m allocbench.history.install_release BUILD_DIR", file=sys.stderr)
         return 2
     try:
         installed = install(args[0])
-    except (CannotInstall, TableError) as exc:
+    except UserError as exc:
         print(f"allocbench install_release: {exc}", file=sys.stderr)
         return 3
     print(f"numba {installed} installed", flush=True)

@@ -1,0 +1,180 @@
+"""The suite's names: allocation paths, groups of them, size grids, dtypes, benchmark ids.
+
+One source of truth for each: the benchmarks, the harness, the history's selection, the
+report and the tests all read them from here. Standard library only, so that every part of
+the suite (and the asv install step on Python 3.8) can import it without numpy or numba.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, NamedTuple, Optional, Tuple
+
+
+class PathInfo(NamedTuple):
+    """What an allocation path is, by its stable name; allocbench.harness.paths binds it."""
+
+    name: str
+    description: str
+    #: What every element holds afterwards; None when the path leaves memory uninitialised.
+    value: Optional[int]
+
+    @property
+    def library(self) -> str:
+        """'numpy', 'numba', 'mixed' or 'allocbench': whose code allocates."""
+        return self.name.split(".", 1)[0]
+
+
+#: The value the numpy.full and numba.full paths write.
+FULL_VALUE = 0
+
+_PATH_LIST = (
+    PathInfo("numpy.zeros", "np.zeros from Python: calloc", 0),
+    PathInfo("numpy.empty", "np.empty from Python: malloc, no fill", None),
+    PathInfo("numpy.ones", "np.ones from Python: empty + fill", 1),
+    PathInfo("numpy.full", "np.full(shape, 0) from Python", FULL_VALUE),
+    PathInfo("numpy.zeros_like", "np.zeros_like of an existing array, from Python", 0),
+    PathInfo("numba.zeros", "np.zeros inside @njit", 0),
+    PathInfo("numba.empty", "np.empty inside @njit, no fill", None),
+    PathInfo(
+        "numba.empty_loop",
+        "np.empty + nested-loop fill with 0 inside @njit (the seed's numba_loop)",
+        0,
+    ),
+    PathInfo("numba.empty_slice_fill", "np.empty + a[:] = 0 inside @njit", 0),
+    PathInfo("numba.ones", "np.ones inside @njit", 1),
+    PathInfo("numba.full", "np.full(shape, 0) inside @njit", FULL_VALUE),
+    PathInfo("numba.zeros_like", "np.zeros_like of an existing array, inside @njit", 0),
+    PathInfo(
+        "mixed.zeros_in",
+        "np.zeros in Python, passed into an @njit function (the seed's mixed_numba1)",
+        0,
+    ),
+    PathInfo("mixed.objmode_zeros", "np.zeros inside numba.objmode within an @njit function", 0),
+    PathInfo(
+        "allocbench.zeros",
+        "allocbench.zeros inside @njit: calloc + numpy's huge-page advice, owned by numba's NRT",
+        0,
+    ),
+)
+
+#: Every allocation path, by stable name, in display order.
+PATH_INFO: Dict[str, PathInfo] = {p.name: p for p in _PATH_LIST}
+PATH_NAMES: Tuple[str, ...] = tuple(PATH_INFO)
+
+#: The paths worth repeating for other dtypes, 2-D shapes and fresh processes.
+HEADLINE_PATHS = (
+    "numpy.zeros",
+    "numpy.empty",
+    "numba.zeros",
+    "numba.empty",
+    "mixed.zeros_in",
+    "allocbench.zeros",
+)
+
+#: Allocation + write in the history: numpy's and numba's zeros, the fix, and np.empty in @njit
+#: (the advice for arrays whose every element is written anyway).
+WRITE_PATHS = ("numpy.zeros", "numba.zeros", "numba.empty", "allocbench.zeros")
+
+KiB = 1024
+MiB = 1024 * KiB
+GiB = 1024 * MiB
+
+#: glibc's largest dynamic mmap threshold on 64-bit systems (DEFAULT_MMAP_THRESHOLD_MAX),
+#: where the seed saw its cliff.
+MMAP_THRESHOLD_MAX = 32 * MiB
+
+#: Log-spaced, a factor of 4 apart, from 4 KiB to 1 GiB.
+LOG_SIZES = tuple(4**k * 4 * KiB for k in range(10))
+
+#: Tight points on both sides of 32 MiB: one page under, exactly, one page over, and 1-2 MiB away.
+NEAR_32MIB = (
+    30 * MiB,
+    31 * MiB,
+    MMAP_THRESHOLD_MAX - 4 * KiB,
+    MMAP_THRESHOLD_MAX,
+    MMAP_THRESHOLD_MAX + 4 * KiB,
+    33 * MiB,
+    34 * MiB,
+)
+
+#: Allocation alone: the full grid.
+ALLOC_SIZES = tuple(sorted(set(LOG_SIZES) | set(NEAR_32MIB)))
+
+#: Allocation + first use: a factor of 16 apart, plus one page either side of 32 MiB.
+USE_SIZES = (
+    4 * KiB,
+    64 * KiB,
+    1 * MiB,
+    16 * MiB,
+    MMAP_THRESHOLD_MAX - 4 * KiB,
+    MMAP_THRESHOLD_MAX,
+    256 * MiB,
+    1 * GiB,
+)
+
+#: Page faults and resident memory: as USE_SIZES without 1 GiB (both scale linearly above 32 MiB).
+TRACK_SIZES = USE_SIZES[:-1]
+
+#: dtype and 2-D variants: one size under the cliff, one at the cliff, one far above.
+LAYOUT_SIZES = (64 * KiB, 16 * MiB, 256 * MiB)
+
+#: The release history: under, around and far above the cliff, for allocation alone ...
+HISTORY_SIZES = (64 * KiB, 1 * MiB, 16 * MiB, MMAP_THRESHOLD_MAX - 4 * KiB, MMAP_THRESHOLD_MAX,
+                 256 * MiB)  # fmt: skip
+#: ... and for allocation + writing every element.
+USE_HISTORY_SIZES = (16 * MiB, 256 * MiB)
+
+#: First call in a fresh process against steady state.
+FRESH_SIZES = (1 * MiB, 16 * MiB, 256 * MiB)
+
+#: The dtypes every path supports; the first is the suite's default.
+DTYPES = ("float64", "float32", "int64", "uint8")
+
+#: Where the bisected cliff's same-process ratios are taken.
+RATIO_SIZES = (1 * MiB, 16 * MiB, 64 * MiB, 256 * MiB)
+
+#: The size whose numba/numpy ratio is the headline figure.
+HEADLINE_SIZE = 256 * MiB
+
+#: Every named grid, for ``allocbench sizes``.
+GRIDS = {
+    "alloc": ALLOC_SIZES,
+    "use": USE_SIZES,
+    "track": TRACK_SIZES,
+    "layout": LAYOUT_SIZES,
+    "fresh": FRESH_SIZES,
+    "history": HISTORY_SIZES,
+    "history-write": USE_HISTORY_SIZES,
+}
+
+
+def format_size(nbytes: int) -> str:
+    """Human-readable size: '4 KiB', '32 MiB', '32764 KiB'."""
+    for unit, name in ((GiB, "GiB"), (MiB, "MiB"), (KiB, "KiB")):
+        if nbytes >= unit and nbytes % unit == 0:
+            return f"{nbytes // unit} {name}"
+    return f"{nbytes} B"
+
+
+class Bench:
+    """The benchmark ids (``module.Class.method``) that the report, the history and the tests
+    name; benchmarks/ defines them, and a test checks every one exists there."""
+
+    ALLOC = "bench_alloc.Alloc.time_alloc"
+    WRITE = "bench_alloc.AllocAndWrite.time_alloc_and_write"
+    CLIFF_NUMPY = "bench_cliff.Cliff.track_numpy_zeros_lazy_from"
+    CLIFF_NUMBA = "bench_cliff.Cliff.track_numba_zeros_faults_every_page_from"
+    CLIFF_RATIO = "bench_cliff.CliffRatio.track_numba_over_numpy"
+    GLIBC = "bench_machine.Glibc.track_glibc_version"
+    THP = "bench_machine.TransparentHugepages.track_transparent_hugepages"
+    PAGE = "bench_machine.Kernel.track_page_size"
+    FRESH_FIRST = "bench_fresh.FreshProcess.track_first_call_seconds"
+    FRESH_STEADY = "bench_fresh.FreshProcess.track_steady_seconds"
+    SEED_NUMBA = "bench_seed.SeedPlot.time_numba_zeros"
+    SEED_NUMPY = "bench_seed.SeedPlot.time_numpy_zeros"
+    RESIDENT = "bench_memory.ResidentMemory.track_resident_added"
+
+    @classmethod
+    def all(cls) -> Tuple[str, ...]:
+        """Every id named here."""
+        return tuple(v for k, v in vars(cls).items() if k.isupper())

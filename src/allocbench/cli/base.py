@@ -1,0 +1,61 @@
+"""The base of every ``allocbench`` subcommand, and the options several of them share.
+
+A subcommand is a subclass of ``Command`` in a module of its own in this package; defining
+it registers it. Each imports what it measures or reads inside ``run``, so that a command of
+the history or the report never imports numba.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any, Dict, Type
+
+#: Every subcommand, by name, in the order their modules are imported.
+REGISTRY: Dict[str, Type[Command]] = {}
+
+
+class Command:
+    """One subcommand: its name, one line of help, its options and what it does."""
+
+    name = ""
+    help = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.name:
+            REGISTRY[cls.name] = cls
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Add this command's options to its parser."""
+
+    def run(self, args: argparse.Namespace) -> int:
+        """Do the command; the exit status. Raise UserError for what the user can fix."""
+        raise NotImplementedError
+
+
+def add_json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def add_table_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--table", help="release table (default: the package's releases.tsv)")
+
+
+def add_results_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--results", default=".asv/results", help="asv results directory")
+
+
+def print_json(data: object) -> None:
+    print(json.dumps(data, indent=1))
+
+
+def size_argument(text: str) -> int:
+    """A size in bytes for an option: a positive multiple of 4096."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size in bytes: {text!r}") from None
+    if value <= 0 or value % 4096:
+        raise argparse.ArgumentTypeError(f"size must be a positive multiple of 4096: {value}")
+    return value

@@ -1,0 +1,38 @@
+"""``allocbench fresh``: the first call in a fresh process against the steady state."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from allocbench.catalog import FRESH_SIZES, HEADLINE_PATHS, PATH_NAMES, format_size
+from allocbench.cli.base import Command, add_json_option, print_json, size_argument
+
+
+class Fresh(Command):
+    name = "fresh"
+    help = "first call in a fresh process against steady state (seconds)"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--paths", nargs="+", default=list(HEADLINE_PATHS), choices=PATH_NAMES)
+        parser.add_argument("--sizes", nargs="+", type=size_argument, default=list(FRESH_SIZES))
+        parser.add_argument("--repeats", type=int, choices=range(1, 21), default=3, metavar="1-20")
+        add_json_option(parser)
+
+    def run(self, args: argparse.Namespace) -> int:
+        from allocbench.harness import fresh
+        from allocbench.harness.probes import fits_in_memory
+
+        too_big = [n for n in args.sizes if not fits_in_memory(n, copies=2)]
+        if too_big:
+            print(
+                "skipped, does not fit in available memory: "
+                + ", ".join(format_size(n) for n in too_big),
+                file=sys.stderr,
+            )
+        records = fresh.measure(args.paths, args.sizes, args.repeats)
+        if args.json:
+            print_json(records)
+        else:
+            print(fresh.format_table(records))
+        return 0

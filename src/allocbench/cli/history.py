@@ -1,0 +1,53 @@
+"""``allocbench history``: asv over numba's releases, environment by environment, then the site."""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+
+from allocbench.cli.base import Command, add_table_option
+
+
+class History(Command):
+    name = "history"
+    help = "run asv over numba releases and publish the site"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        add_table_option(parser)
+        which = parser.add_mutually_exclusive_group()
+        which.add_argument("--releases", nargs="+", metavar="VERSION", help="numba versions")
+        which.add_argument("--all", action="store_true", help="every release in the table")
+        parser.add_argument(
+            "--bench",
+            action="append",
+            metavar="REGEX",
+            help="asv --bench regex (default: the history selection); repeatable",
+        )
+        parser.add_argument("--rerun", action="store_true", help="measure again what has results")
+        parser.add_argument("--quick", action="store_true", help="asv --quick: one sample each")
+        parser.add_argument("--no-publish", action="store_true", help="leave the site as it is")
+        parser.add_argument(
+            "--env",
+            action="append",
+            metavar="NAME",
+            help="only this asv environment (e.g. virtualenv-py3.11-numpy1.24.4); repeatable",
+        )
+        parser.add_argument("--machine", help="asv machine name to record the results under")
+
+    def run(self, args: argparse.Namespace) -> int:
+        from allocbench.history import job, releases
+
+        table = releases.load(args.table)
+        options = job.Options(
+            versions=[r.numba for r in table] if args.all else args.releases,
+            bench=args.bench or None,
+            rerun=args.rerun,
+            publish=not args.no_publish,
+            quick=args.quick,
+            envs=args.env,
+            machine=args.machine,
+        )
+        done = job.run(pathlib.Path.cwd(), table, options)
+        for name, ran in done.items():
+            print(f"{name}: {', '.join(ran)}")
+        return 0

@@ -1,0 +1,32 @@
+"""``allocbench merge``: several machines' asv results into one directory, losing nothing."""
+
+from __future__ import annotations
+
+import argparse
+
+from allocbench.cli.base import Command
+
+
+class Merge(Command):
+    name = "merge"
+    help = "merge asv results directories (several machines, earlier runs) into one"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("sources", nargs="+", metavar="SOURCE", help="asv results directory")
+        parser.add_argument("--into", required=True, metavar="DEST", help="merged results")
+
+    def run(self, args: argparse.Namespace) -> int:
+        from allocbench.results import merge
+
+        result, trees = merge.merge(args.sources, args.into)
+        for tree in trees:
+            machines = ", ".join(sorted(tree.machines))
+            print(f"read {tree.root}: {len(tree.results)} results files, machines: {machines}")
+        for note in result.notes:
+            print(note)
+        counts = {m: sum(n.startswith(m + "/") for n in result.results) for m in result.machines}
+        print(
+            f"wrote {args.into}: {len(result.results)} results files; "
+            + ", ".join(f"{m}: {n}" for m, n in sorted(counts.items()))
+        )
+        return 0

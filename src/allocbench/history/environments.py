@@ -1,0 +1,113 @@
+"""The environments of asv.conf.json as the history sees them: a Python, a numpy, tunables.
+
+Names and folders are asv's own (``asv.environment.get_env_name``), so what the history
+plans is what asv runs. Also what asv needs in its own environment to run them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pathlib
+from dataclasses import dataclass
+from typing import Dict, List, Optional
+
+from allocbench.errors import UserError
+from allocbench.history import interpreters
+from allocbench.history.releases import Release
+
+
+class HistoryError(UserError, RuntimeError):
+    """The history job cannot start or cannot finish; the message says why."""
+
+
+def load_config(root: pathlib.Path) -> dict:
+    """asv.conf.json of the repository at `root`."""
+    path = root / "asv.conf.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise HistoryError(f"cannot read {path}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Environment:
+    """One environment of asv.conf.json: a Python, a pinned numpy, maybe glibc tunables."""
+
+    python: str
+    numpy: str
+    #: GLIBC_TUNABLES set for the benchmarks only (asv's env_nobuild): same virtualenv.
+    tunables: Optional[str] = None
+
+    def supports(self, release: Release) -> bool:
+        return release.supports(self.python, self.numpy)
+
+    @property
+    def dir_name(self) -> str:
+        """The folder asv keeps this environment's virtualenv in (shared by its tunables)."""
+        from asv.environment import get_env_name
+
+        build = get_env_name("virtualenv", self.python, {"numpy": self.numpy}, {}, build=True)
+        return hashlib.md5(build.encode("utf-8")).hexdigest()
+
+    @property
+    def name(self) -> str:
+        """The name asv gives the environment (and its results files)."""
+        from asv.environment import get_env_name
+
+        tagged = {("nobuild", "GLIBC_TUNABLES"): self.tunables} if self.tunables else {}
+        return get_env_name("virtualenv", self.python, {"numpy": self.numpy}, tagged)
+
+
+def _digest(folder: pathlib.Path) -> str:
+    files = sorted(p for p in folder.rglob("*") if p.suffix in (".py", ".tsv"))
+    sha = hashlib.sha256()
+    for path in files:
+        sha.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    return sha.hexdigest()
+
+
+def forget_stale_install(env_dir: pathlib.Path, source: pathlib.Path) -> bool:
+    """Make asv reinstall the environment if its copy of the package differs from `source`.
+
+    asv reinstalls only when the commit changes, but the package is the suite's own, taken
+    from this checkout: after it changes, the environment would run the old one.
+    """
+    status = env_dir / "asv-install-status.json"
+    installed = list(env_dir.glob("lib/python*/site-packages/allocbench"))
+    if not status.exists() or (installed and _digest(installed[0]) == _digest(source)):
+        return False
+    status.unlink()
+    return True
+
+
+def environments(conf: dict) -> List[Environment]:
+    """Every environment asv.conf.json defines."""
+    envs = []
+    for entry in conf.get("include", []):
+        try:
+            nobuild = entry.get("env_nobuild", {})
+            if set(nobuild) - {"GLIBC_TUNABLES"}:
+                raise KeyError("env_nobuild other than GLIBC_TUNABLES")
+            envs.append(Environment(entry["python"], entry["req"]["numpy"],
+                                    nobuild.get("GLIBC_TUNABLES")))  # fmt: skip
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise HistoryError(f"asv.conf.json: an environment the history cannot run: "
+                               f"{entry} ({exc})") from None  # fmt: skip
+    return envs
+
+
+def asv_environment(bindir: pathlib.Path, base: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """Environment variables for asv: the exposed interpreters first on PATH; numba, llvmlite
+    and numpy from wheels only (an impossible combination fails in seconds instead of
+    compiling); and virtualenv seeding each new environment with the pip it ships for that
+    Python. Its periodic update can fetch a pip too new for Python 3.8, which then breaks
+    every Python 3.8 environment created after it."""
+    env = dict(os.environ if base is None else base)
+    env["PATH"] = interpreters.path_with(bindir, env.get("PATH", ""))
+    env.setdefault("PIP_ONLY_BINARY", "numba,llvmlite,numpy")
+    for tool in ("PIP", "SETUPTOOLS", "WHEEL"):
+        env.setdefault(f"VIRTUALENV_{tool}", "embed")
+    env.setdefault("VIRTUALENV_NO_PERIODIC_UPDATE", "1")
+    return env

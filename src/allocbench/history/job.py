@@ -1,0 +1,134 @@
+"""The main job: numba's releases through asv, environment by environment, then the site.
+
+Builds the release ledger, exposes the interpreters the environments need, and runs asv in
+each environment of ``asv.conf.json`` over the chosen releases that can run there (the
+release table decides, so no time goes into installs that cannot work), then publishes the
+site. Results already on disk are kept and not measured again unless asked.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from allocbench.history import interpreters, ledger
+from allocbench.history.environments import (
+    HistoryError,
+    asv_environment,
+    environments,
+    forget_stale_install,
+    load_config,
+)
+from allocbench.history.releases import Release
+from allocbench.history.selection import (
+    BRIDGE_ENVS,
+    choose,
+    history_benchmarks,
+    plan,
+    tunables_benchmarks,
+)
+
+
+def _run(command: List[str], root: pathlib.Path, env: dict, ok: Tuple[int, ...] = (0,)) -> int:
+    print("$ " + " ".join(command), flush=True)
+    code = subprocess.run(command, cwd=root, env=env).returncode
+    if code not in ok:
+        raise HistoryError(f"{' '.join(command[:4])} ... failed with exit status {code}")
+    return code
+
+
+@dataclass(frozen=True)
+class Options:
+    """What `allocbench history` was asked to do."""
+
+    #: numba versions to run; None for the default set and the newest release.
+    versions: Optional[Sequence[str]] = None
+    #: asv --bench regexes; None for the history's selection.
+    bench: Optional[Sequence[str]] = None
+    rerun: bool = False
+    publish: bool = True
+    quick: bool = False
+    #: only these asv environments; None for all but the bridge (unless releases are named).
+    envs: Optional[Sequence[str]] = None
+    #: asv machine name to record the results under.
+    machine: Optional[str] = None
+
+
+def _environments(conf: dict, table: Sequence[Release], options: Options) -> list:
+    envs = environments(conf)
+    for each in envs:
+        if not any(each.supports(r) for r in table):
+            raise HistoryError(f"no release in the table runs in {each.name}")
+    if options.envs:
+        unknown = set(options.envs) - {e.name for e in envs}
+        if unknown:
+            raise HistoryError(f"no such environment: {', '.join(sorted(unknown))}; "
+                               f"asv.conf.json has {', '.join(e.name for e in envs)}")  # fmt: skip
+        return [e for e in envs if e.name in options.envs]
+    if options.versions is None:
+        return [e for e in envs if e.name not in BRIDGE_ENVS]
+    return envs
+
+
+def _asv_run_command(each, hashfile: str, options: Options) -> List[str]:
+    command = [sys.executable, "-m", "asv", "run", "-E", each.name, f"HASHFILE:{hashfile}"]
+    command += ["--show-stderr"]
+    command += ["--machine", options.machine] if options.machine else []
+    command += [] if options.rerun else ["--skip-existing"]
+    command += ["--quick"] if options.quick else []
+    # asv's forkserver forks after numba and LLVM are loaded, which macOS does not allow.
+    command += ["--launch-method", "spawn"] if sys.platform == "darwin" else []
+    selection = tunables_benchmarks() if each.tunables else history_benchmarks()
+    for regex in selection if options.bench is None else options.bench:
+        command += ["--bench", regex]
+    return command
+
+
+def run(root: pathlib.Path, table: Sequence[Release], options: Options) -> Dict[str, List[str]]:
+    """Run the history job; {environment name: versions run}."""
+    chosen = choose(table, options.versions)
+    conf = load_config(root)
+    envs = _environments(conf, table, options)
+    hashes = dict(zip((r.numba for r in table), ledger.build(table, root / conf["repo"])))
+
+    bindir = root / ".asv" / "bin"
+    found = interpreters.expose([e.python for e in envs], bindir)
+    env = asv_environment(bindir)
+    asv = [sys.executable, "-m", "asv"]
+    on = ["--machine", options.machine] if options.machine else []
+    if options.machine or not (pathlib.Path.home() / ".asv-machine.json").exists():
+        _run([*asv, "machine", "--yes", *on], root, env)
+
+    done: Dict[str, List[str]] = {}
+    for each, runnable in plan(chosen, envs).items():
+        if not runnable:
+            continue
+        if found.get(each.python) is None:
+            print(f"skipped {each.name}: no working python{each.python} found", file=sys.stderr)
+            continue
+        if each.tunables and platform.libc_ver()[0] != "glibc":
+            print(f"skipped {each.name}: GLIBC_TUNABLES needs glibc", file=sys.stderr)
+            continue
+        env_dir = root / conf.get("env_dir", "env") / each.dir_name
+        if forget_stale_install(env_dir, root / "src" / "allocbench"):
+            print(f"{each.name}: the package changed since it was installed; reinstalling")
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+            f.write("".join(hashes[r.numba] + "\n" for r in runnable))
+        started = time.monotonic()
+        try:
+            # asv exits 2 when some benchmark failed; that is a result, not a stop.
+            _run(_asv_run_command(each, f.name, options), root, env, ok=(0, 2))
+        finally:
+            os.unlink(f.name)
+        print(f"{each.name}: {len(runnable)} releases in {time.monotonic() - started:.0f} s")
+        done[each.name] = [r.numba for r in runnable]
+    if options.publish:
+        _run([*asv, "publish"], root, env)
+    return done

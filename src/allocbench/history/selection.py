@@ -1,0 +1,62 @@
+"""What the history measures: which releases, in which environments, which benchmarks.
+
+The benchmark selection is built from the catalog's path groups and size grids, so it names
+exactly the benchmarks that benchmarks/ defines for them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Dict, List, Optional, Sequence
+
+from allocbench.catalog import HEADLINE_PATHS, HISTORY_SIZES, USE_HISTORY_SIZES, WRITE_PATHS
+from allocbench.history.environments import Environment
+from allocbench.history.releases import Release, find
+
+#: The seed's version, the first with Python 3.9 wheels, the first with Python 3.11 wheels; the
+#: newest is added.
+DEFAULT_RELEASES = ("0.48.0", "0.53.1", "0.57.1")
+#: Environments that join the others' series (Python 3.10 runs 0.55-0.60 beside both Python 3.8
+#: and 3.11), which only `--all` or `--releases` needs: the default releases share none with it.
+BRIDGE_ENVS = ("virtualenv-py3.10-numpy1.22.4",)
+
+
+def _alternatives(params: Sequence[object]) -> str:
+    return "|".join(re.escape(repr(p)) for p in params)
+
+
+def history_benchmarks() -> List[str]:
+    """asv --bench regexes for the history: headline paths at the sizes around the cliff,
+    the seed's own benchmarks, and the cliff's bisection."""
+    paths, writers = _alternatives(HEADLINE_PATHS), _alternatives(WRITE_PATHS)
+    return [
+        rf"^bench_alloc\.Alloc\.time_alloc\(({paths}), ({_alternatives(HISTORY_SIZES)})\)$",
+        rf"^bench_alloc\.AllocAndWrite\.time_alloc_and_write\(({writers}), "
+        rf"({_alternatives(USE_HISTORY_SIZES)})\)$",
+        r"^bench_seed\.",
+        r"^bench_cliff\.",
+        r"^bench_machine\.",
+    ]
+
+
+def tunables_benchmarks() -> List[str]:
+    """The lighter selection for environments under glibc tunables: where the cliff moves to
+    (the bisection) and allocation alone on the history grid."""
+    return [history_benchmarks()[0], r"^bench_cliff\.", r"^bench_machine\."]
+
+
+def plan(
+    releases: Sequence[Release], envs: Sequence[Environment]
+) -> Dict[Environment, List[Release]]:
+    """For each environment, the chosen releases that can run in it; under glibc tunables
+    only the newest of them, since the tunables move glibc's threshold, not numba's code."""
+    runs = {env: [r for r in releases if env.supports(r)] for env in envs}
+    return {env: chosen[-1:] if env.tunables else chosen for env, chosen in runs.items()}
+
+
+def choose(table: Sequence[Release], versions: Optional[Sequence[str]]) -> List[Release]:
+    """The releases named (checked against the table), or the default set plus the newest."""
+    if versions is None:
+        versions = [*list(DEFAULT_RELEASES), table[-1].numba]
+    chosen = {find(table, v).numba for v in versions}
+    return [r for r in table if r.numba in chosen]
