@@ -1,16 +1,20 @@
 """Time every allocation path across sizes: the allocation alone, then with first use."""
 
-from allocbench.catalog import ALLOC_SIZES, LAYOUT_SIZES, USE_SIZES, MiB
+from allocbench.catalog import (
+    ADVICE_PATHS,
+    ADVICE_SIZES,
+    ALLOC_SIZES,
+    LAYOUT_SIZES,
+    LAYOUTS,
+    USE_SIZES,
+)
 
-from .common import HEADLINE_PATHS, PATH_NAMES, OneRound, bind
+from .common import HEADLINE_PATHS, PATH_NAMES, OneRound, bind, optional_attribute
 
-try:  # numpy >= 2
-    from numpy._core.multiarray import _set_madvise_hugepage
-except ImportError:
-    try:  # numpy 1.20 - 1.26
-        from numpy.core.multiarray import _set_madvise_hugepage
-    except ImportError:
-        _set_madvise_hugepage = None
+#: numpy's own switch for its huge-page advice (numpy 1.20 on; moved in numpy 2).
+_set_madvise_hugepage = optional_attribute(
+    "_set_madvise_hugepage", "numpy._core.multiarray", "numpy.core.multiarray"
+)
 
 
 class Alloc(OneRound):
@@ -60,7 +64,7 @@ class Layout(OneRound):
     uint8 and 2-D C-ordered float64 follow the 1-D float64 figures at the same byte size.
     """
 
-    params = (HEADLINE_PATHS, ["float32", "int64", "uint8", "float64 2-D"], list(LAYOUT_SIZES))
+    params = (HEADLINE_PATHS, list(LAYOUTS), list(LAYOUT_SIZES))
     param_names = ("path", "layout", "nbytes")
 
     def setup(self, path, layout, nbytes):
@@ -87,11 +91,7 @@ class HugePageAdvice(OneRound):
     control.
     """
 
-    params = (
-        ["numpy.zeros", "numpy.empty", "numba.zeros", "numba.empty"],
-        ["on", "off"],
-        [16 * MiB, 256 * MiB],
-    )
+    params = (list(ADVICE_PATHS), ["on", "off"], list(ADVICE_SIZES))
     param_names = ("path", "numpy_advice", "nbytes")
 
     def setup(self, path, numpy_advice, nbytes):

@@ -3,7 +3,7 @@
 from allocbench.catalog import RATIO_SIZES
 from allocbench.harness import cliff
 
-from .common import skip_where_tunables_do_nothing
+from .common import skip_where_tunables_do_nothing, with_attributes
 
 
 def _locate(self):
@@ -33,17 +33,15 @@ class Cliff:
     setup_cache = _locate
     setup = _setup
 
+    @with_attributes(unit="bytes")
     def track_numpy_zeros_lazy_from(self, figures):
         """Smallest size (bytes) from which numpy's np.zeros hands out fresh, untouched pages."""
         return figures["numpy_zeros_lazy_from"]
 
-    track_numpy_zeros_lazy_from.unit = "bytes"
-
+    @with_attributes(unit="bytes")
     def track_numba_zeros_faults_every_page_from(self, figures):
         """Smallest size (bytes) from which numba's np.zeros faults in every page it zeroes."""
         return figures["numba_zeros_faults_every_page_from"]
-
-    track_numba_zeros_faults_every_page_from.unit = "bytes"
 
 
 class CliffRatio:
@@ -55,8 +53,7 @@ class CliffRatio:
     setup_cache = _locate
     setup = _setup
 
+    @with_attributes(unit="ratio")
     def track_numba_over_numpy(self, figures, nbytes):
         """Median time of numba.zeros over median time of numpy.zeros, same process."""
         return figures["numba_over_numpy"][str(nbytes)]
-
-    track_numba_over_numpy.unit = "ratio"

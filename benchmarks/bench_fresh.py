@@ -9,7 +9,7 @@ freshly forked children of a clean interpreter, three times, and keeps the media
 from allocbench.catalog import FRESH_SIZES
 from allocbench.harness import fresh
 
-from .common import HEADLINE_PATHS, skip_where_tunables_do_nothing
+from .common import HEADLINE_PATHS, skip_where_tunables_do_nothing, with_attributes
 
 
 def _key(path, nbytes):
@@ -38,26 +38,22 @@ class FreshProcess:
             raise NotImplementedError("not measured: the size does not fit in memory")
         self.record = figures[_key(path, nbytes)]
 
+    @with_attributes(unit="seconds")
     def track_first_call_seconds(self, figures, path, nbytes):
         """Seconds taken by the first call in a fresh process."""
         return self.record["first_seconds"]
 
-    track_first_call_seconds.unit = "seconds"
-
+    @with_attributes(unit="seconds")
     def track_steady_seconds(self, figures, path, nbytes):
         """Seconds per call once the allocator has settled (median of 3, after 2 settling calls)."""
         return self.record["steady_seconds"]
 
-    track_steady_seconds.unit = "seconds"
-
+    @with_attributes(unit="faults")
     def track_first_call_faults(self, figures, path, nbytes):
         """Minor page faults taken by the first call in a fresh process."""
         return self.record["first_faults"]
 
-    track_first_call_faults.unit = "faults"
-
+    @with_attributes(unit="faults")
     def track_steady_faults(self, figures, path, nbytes):
         """Minor page faults per call once the allocator has settled."""
         return self.record["steady_faults"]
-
-    track_steady_faults.unit = "faults"

@@ -9,6 +9,8 @@ import os
 
 from allocbench.harness import probes
 
+from .common import with_attributes
+
 #: The kernel's THP modes, as track_transparent_hugepages records them.
 THP_MODES = {"never": 0, "madvise": 1, "always": 2}
 
@@ -21,27 +23,24 @@ class Glibc:
         if self.version is None:
             raise NotImplementedError("this libc is not glibc")
 
+    @with_attributes(unit="version")
     def track_glibc_version(self):
         """glibc's version as major + minor / 100 (2.36 is glibc 2.36)."""
         return self.version[0] + self.version[1] / 100
 
-    track_glibc_version.unit = "version"
-
+    @with_attributes(unit="flag")
     def track_glibc_tunables_set(self):
         """1 if the environment sets GLIBC_TUNABLES (its name says which ones), else 0."""
         return int(bool(os.environ.get("GLIBC_TUNABLES")))
-
-    track_glibc_tunables_set.unit = "flag"
 
 
 class Kernel:
     """The kernel's page size and transparent huge page mode."""
 
+    @with_attributes(unit="bytes")
     def track_page_size(self):
         """The base page size: one minor fault maps this many bytes."""
         return probes.page_size()
-
-    track_page_size.unit = "bytes"
 
 
 class TransparentHugepages:
@@ -53,8 +52,7 @@ class TransparentHugepages:
             raise NotImplementedError(f"no transparent huge page setting here ({mode})")
         self.mode = THP_MODES[mode]
 
+    @with_attributes(unit="mode")
     def track_transparent_hugepages(self):
         """The kernel's THP mode: 0 never, 1 madvise (advised memory only), 2 always."""
         return self.mode
-
-    track_transparent_hugepages.unit = "mode"

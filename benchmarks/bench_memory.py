@@ -7,11 +7,10 @@ tell these sizes apart; these track_ benchmarks read the counters around the cal
 import statistics
 
 from allocbench.catalog import TRACK_SIZES, MiB
-from allocbench.harness.probes import minor_faults, page_size, resident_bytes
+from allocbench.harness.measure import fault_split, settle
+from allocbench.harness.probes import page_size, resident_bytes
 
-from .common import PATH_NAMES, bind
-
-WARMUP_CALLS = 3
+from .common import PATH_NAMES, bind, with_attributes
 
 
 def calls_for(nbytes):
@@ -31,31 +30,17 @@ class PageFaults:
 
     def setup(self, path, nbytes):
         self.alloc = bind(path, nbytes)
-        self.calls = calls_for(nbytes)
-        for _ in range(WARMUP_CALLS):
-            self.alloc().fill(1)
+        settle(self.alloc)
 
-    def _faults_per_call(self, write):
-        calls = self.calls
-        before = minor_faults()
-        for _ in range(calls):
-            array = self.alloc()
-            if write:
-                array.fill(1)
-            del array
-        return (minor_faults() - before) / calls
-
+    @with_attributes(unit="faults")
     def track_faults_alloc(self, path, nbytes):
         """Faults taken by the allocation alone."""
-        return self._faults_per_call(write=False)
+        return fault_split(self.alloc, calls_for(nbytes))[0]
 
-    track_faults_alloc.unit = "faults"
-
+    @with_attributes(unit="faults")
     def track_faults_alloc_and_write(self, path, nbytes):
         """Faults taken by the allocation plus writing every element."""
-        return self._faults_per_call(write=True)
-
-    track_faults_alloc_and_write.unit = "faults"
+        return sum(fault_split(self.alloc, calls_for(nbytes)))
 
 
 class ResidentMemory:
@@ -71,9 +56,9 @@ class ResidentMemory:
     def setup(self, path, nbytes):
         self.alloc = bind(path, nbytes)
         resident_bytes()  # raises NotImplementedError (n/a) where RSS cannot be read
-        for _ in range(WARMUP_CALLS):
-            self.alloc()
+        settle(self.alloc, write=False)
 
+    @with_attributes(unit="bytes")
     def track_resident_added(self, path, nbytes):
         """Median RSS growth from allocating the array (rounded to whole pages)."""
         added = []
@@ -83,5 +68,3 @@ class ResidentMemory:
             added.append(resident_bytes() - before)
             del array
         return statistics.median(added) // page_size() * page_size()
-
-    track_resident_added.unit = "bytes"

@@ -1,6 +1,7 @@
 """Shared by the benchmark files: path names by group, and binding with an n/a for misfits."""
 
 import contextlib
+import importlib
 import os
 
 from allocbench import catalog
@@ -25,6 +26,28 @@ def _compile_float64_paths():
 
 
 _compile_float64_paths()
+
+
+def optional_attribute(name, *modules):
+    """`name` from the first of `modules` that imports and has it, else None: for what only
+    some versions of a library have (scipy's suite does the same with safe_import)."""
+    for module in modules:
+        try:
+            return getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):
+            continue
+    return None
+
+
+def with_attributes(**attrs):
+    """Set asv's attributes (unit, timeout, ...) on a benchmark method, as scipy's suite does."""
+
+    def decorate(func):
+        for name, value in attrs.items():
+            setattr(func, name, value)
+        return func
+
+    return decorate
 
 
 class OneRound:

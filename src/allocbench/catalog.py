@@ -71,6 +71,9 @@ HEADLINE_PATHS = (
     "allocbench.zeros",
 )
 
+#: numpy's huge-page advice on and off: numpy's paths, and numba's as the control.
+ADVICE_PATHS = ("numpy.zeros", "numpy.empty", "numba.zeros", "numba.empty")
+
 #: Allocation + write in the history: numpy's and numba's zeros, the fix, and np.empty in @njit
 #: (the advice for arrays whose every element is written anyway).
 WRITE_PATHS = ("numpy.zeros", "numba.zeros", "numba.empty", "allocbench.zeros")
@@ -124,11 +127,21 @@ HISTORY_SIZES = (64 * KiB, 1 * MiB, 16 * MiB, MMAP_THRESHOLD_MAX - 4 * KiB, MMAP
 #: ... and for allocation + writing every element.
 USE_HISTORY_SIZES = (16 * MiB, 256 * MiB)
 
+#: numpy's huge-page advice on and off, and numba's np.zeros over the fix: at the cliff and
+#: far above it.
+ADVICE_SIZES = (16 * MiB, 256 * MiB)
+
+#: The fix allocating inside one @njit loop: where the call boundary would dominate.
+INSIDE_NJIT_SIZES = (4 * KiB, 64 * KiB, 1 * MiB, 16 * MiB)
+
 #: First call in a fresh process against steady state.
 FRESH_SIZES = (1 * MiB, 16 * MiB, 256 * MiB)
 
 #: The dtypes every path supports; the first is the suite's default.
 DTYPES = ("float64", "float32", "int64", "uint8")
+
+#: The Layout benchmark's variants of the default 1-D float64: other dtypes, and 2-D.
+LAYOUTS = (*DTYPES[1:], "float64 2-D")
 
 #: Where the bisected cliff's same-process ratios are taken.
 RATIO_SIZES = (1 * MiB, 16 * MiB, 64 * MiB, 256 * MiB)

@@ -13,10 +13,10 @@ from typing import Callable, Dict, Sequence, Tuple
 from allocbench.catalog import RATIO_SIZES, KiB, MiB
 from allocbench.errors import UserError
 from allocbench.harness import sameprocess
+from allocbench.harness.measure import fault_split, settle
 from allocbench.harness.paths import PATHS
-from allocbench.harness.probes import machine_facts, minor_faults, page_size
+from allocbench.harness.probes import machine_facts, page_size
 
-SETTLE_CALLS = 3
 MEASURED_CALLS = 3
 
 
@@ -46,18 +46,8 @@ def steady_faults_per_call(path: str, nbytes: int) -> Tuple[float, float]:
     """Minor page faults per call of `path` at `nbytes` once the allocator has settled:
     taken by the allocation, and then by writing the array once."""
     alloc = PATHS[path].bind((nbytes,), "uint8")
-    for _ in range(SETTLE_CALLS):
-        alloc().fill(1)
-    in_alloc = in_write = 0
-    for _ in range(MEASURED_CALLS):
-        before = minor_faults()
-        array = alloc()
-        middle = minor_faults()
-        array.fill(1)
-        in_alloc += middle - before
-        in_write += minor_faults() - middle
-        del array
-    return in_alloc / MEASURED_CALLS, in_write / MEASURED_CALLS
+    settle(alloc)
+    return fault_split(alloc, MEASURED_CALLS)
 
 
 #: The bisection's range: from below glibc's smallest mmap threshold (128 KiB, its default and

@@ -17,41 +17,31 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from typing import Dict, List, Sequence
 
 from allocbench.catalog import FRESH_SIZES, HEADLINE_PATHS
+from allocbench.harness.measure import faults_and_seconds, settle
 from allocbench.harness.paths import PATHS, Alloc, shape_for
-from allocbench.harness.probes import fits_in_memory, minor_faults
+from allocbench.harness.probes import fits_in_memory
 
 #: macOS's system libraries are not safe to use in a child forked after they started threads
 #: (numba's LLVM, numpy's Accelerate), so there every measurement starts a new interpreter.
 FORK_IS_SAFE = hasattr(os, "fork") and sys.platform != "darwin"
+#: Fewer than elsewhere: what happens on the first calls is what this measures.
 SETTLE_CALLS = 2
 STEADY_CALLS = 3
 
 
-def _timed_call(alloc: Alloc) -> Dict[str, float]:
-    faults = minor_faults()
-    start = time.perf_counter()
-    array = alloc()
-    seconds = time.perf_counter() - start
-    faults = minor_faults() - faults
-    del array
-    return {"seconds": seconds, "faults": faults}
-
-
 def measure_first_and_steady(alloc: Alloc) -> Dict[str, float]:
     """Time the first call of `alloc` in this process, then the steady state after it settles."""
-    first = _timed_call(alloc)
-    for _ in range(SETTLE_CALLS):
-        alloc()
-    steady = [_timed_call(alloc) for _ in range(STEADY_CALLS)]
+    first_faults, first_seconds = faults_and_seconds(alloc)
+    settle(alloc, SETTLE_CALLS, write=False)
+    steady = [faults_and_seconds(alloc) for _ in range(STEADY_CALLS)]
     return {
-        "first_seconds": first["seconds"],
-        "first_faults": first["faults"],
-        "steady_seconds": statistics.median(s["seconds"] for s in steady),
-        "steady_faults": statistics.median(s["faults"] for s in steady),
+        "first_seconds": first_seconds,
+        "first_faults": first_faults,
+        "steady_seconds": statistics.median(s for _, s in steady),
+        "steady_faults": statistics.median(f for f, _ in steady),
     }
 
 

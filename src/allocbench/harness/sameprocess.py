@@ -8,16 +8,14 @@ medians is what is left.
 
 from __future__ import annotations
 
-import statistics
 import time
-from typing import Callable, Dict, Sequence
+from typing import Callable, Dict
 
+from allocbench.harness.measure import Alloc, interleaved_medians, settle
 from allocbench.harness.paths import PATHS
 
-SETTLE_CALLS = 3
 
-
-def _timer(alloc: Callable, write: bool) -> Callable[[], float]:
+def _timer(alloc: Alloc, write: bool) -> Callable[[], float]:
     def once() -> float:
         start = time.perf_counter()
         array = alloc()
@@ -30,22 +28,19 @@ def _timer(alloc: Callable, write: bool) -> Callable[[], float]:
     return once
 
 
+def _figures(top: float, bottom: float) -> Dict[str, float]:
+    return {"numerator_seconds": top, "denominator_seconds": bottom, "ratio": top / bottom}
+
+
 def ratio(
     numerator: str, denominator: str, nbytes: int, write: bool = False, calls: int = 15
 ) -> Dict[str, float]:
     """Median time of `numerator` over `denominator` at `nbytes` (uint8, 1-D), both timed
     alternately in this process; with `write`, each call also writes every element."""
-    timers = [_timer(PATHS[p].bind((nbytes,), "uint8"), write) for p in (numerator, denominator)]
-    for timer in timers:
-        for _ in range(SETTLE_CALLS):
-            timer()
-    samples: Sequence[list] = ([], [])
-    for i in range(calls):
-        order = (0, 1) if i % 2 == 0 else (1, 0)
-        for which in order:
-            samples[which].append(timers[which]())
-    top, bottom = (statistics.median(s) for s in samples)
-    return {"numerator_seconds": top, "denominator_seconds": bottom, "ratio": top / bottom}
+    allocs = [PATHS[p].bind((nbytes,), "uint8") for p in (numerator, denominator)]
+    for alloc in allocs:
+        settle(alloc, write=write)
+    return _figures(*interleaved_medians([_timer(a, write) for a in allocs], calls))
 
 
 def inside_njit_ratio(
@@ -77,9 +72,4 @@ def inside_njit_ratio(
             a[-1]
         return (time.perf_counter() - start) / calls
 
-    samples: Sequence[list] = ([], [])
-    for i in range(rounds):
-        for which in (0, 1) if i % 2 == 0 else (1, 0):
-            samples[which].append((compiled, python)[which]())
-    top, bottom = (statistics.median(s) for s in samples)
-    return {"numerator_seconds": top, "denominator_seconds": bottom, "ratio": top / bottom}
+    return _figures(*interleaved_medians([compiled, python], rounds))

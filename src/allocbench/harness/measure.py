@@ -1,0 +1,67 @@
+"""The measuring primitives every harness module shares: settle, count faults, interleave.
+
+Page faults are exact counts (the kernel's, read with getrusage), so they do not move with
+machine noise; times do, so two paths compared by time are called alternately in one process
+and compared by their medians.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Callable, List, Sequence, Tuple
+
+import numpy as np
+
+from allocbench.harness.probes import minor_faults
+
+Alloc = Callable[[], np.ndarray]
+
+#: Calls made before measuring, so glibc's dynamic mmap threshold and numba's caches settle.
+SETTLE_CALLS = 3
+
+
+def settle(alloc: Alloc, calls: int = SETTLE_CALLS, write: bool = True) -> None:
+    """Call `alloc` a few times (writing each array unless told not to) and drop the arrays."""
+    for _ in range(calls):
+        array = alloc()
+        if write:
+            array.fill(1)
+        del array
+
+
+def faults_and_seconds(call: Callable[[], object]) -> Tuple[int, float]:
+    """Minor page faults and seconds taken by one call; what it returns is dropped after."""
+    faults = minor_faults()
+    start = time.perf_counter()
+    result = call()
+    seconds = time.perf_counter() - start
+    faults = minor_faults() - faults
+    del result
+    return faults, seconds
+
+
+def fault_split(alloc: Alloc, calls: int) -> Tuple[float, float]:
+    """Mean minor faults per call taken by the allocation, and then by writing every element
+    of the array once."""
+    in_alloc = in_write = 0
+    for _ in range(calls):
+        before = minor_faults()
+        array = alloc()
+        middle = minor_faults()
+        array.fill(1)
+        in_alloc += middle - before
+        in_write += minor_faults() - middle
+        del array
+    return in_alloc / calls, in_write / calls
+
+
+def interleaved_medians(timers: Sequence[Callable[[], float]], rounds: int) -> List[float]:
+    """Median of what each timer returns (seconds), the timers called alternately, in an order
+    that flips every round, so that whatever slows the machine slows all of them."""
+    samples: List[List[float]] = [[] for _ in timers]
+    for i in range(rounds):
+        order = range(len(timers)) if i % 2 == 0 else reversed(range(len(timers)))
+        for which in order:
+            samples[which].append(timers[which]())
+    return [statistics.median(s) for s in samples]
