@@ -21,6 +21,10 @@ PAGE = {
         _file("numba-0.69.1-cp313-cp313-win_amd64.whl", "2026-11-25T09:00:00Z", yanked=True),
         _file("numba-0.68.2-cp311-cp311-manylinux_2_28_x86_64.whl", "2026-11-21T00:00:00Z"),
         _file("numba-0.70.0-cp313-cp313-macosx_11_0_arm64.whl", "2026-11-24T00:00:00Z"),
+        _file("numba-0.70.0.post1-cp313-cp313-macosx_11_0_arm64.whl", "2026-11-24T01:00:00Z"),
+        _file("numba-0.71.0.dev0-cp313-cp313-macosx_11_0_arm64.whl", "2026-11-25T00:00:00Z"),
+        _file("numbax-0.72.0-cp313-cp313-macosx_11_0_arm64.whl", "2026-11-25T00:00:00Z"),
+        _file("numba-not-a-file-name.whl", "2026-11-25T00:00:00Z"),
     ],
 }
 
@@ -48,6 +52,7 @@ def test_newest_patches():
             ">=1.22,<2.5",
         ),
         (["llvmlite"], None),
+        (['numpy<2.4,>=1.24; python_version >= "3.10"', "not a requirement ("], ">=1.24,<2.4"),
     ],
 )
 def test_numpy_range(requires, expected):

@@ -17,7 +17,7 @@ def _when(text):
 
 def test_package_table_covers_every_minor_from_048():
     table = releases.load()
-    minors = [r.key[:2] for r in table]
+    minors = [r.key.release[:2] for r in table]
     assert minors[0] == (0, 48)
     assert table[0].numba == "0.48.0"
     # every minor from 0.48 to the newest, each once

@@ -16,7 +16,7 @@ import shutil
 import subprocess
 from typing import Dict, Iterable, Iterator, Optional, Union
 
-from allocbench.history.releases import PYTHON
+from allocbench.history.releases import parse_python
 
 PathLike = Union[str, pathlib.Path]
 
@@ -57,8 +57,7 @@ def reports_version(path: str, version: str) -> bool:
 
 def find(version: str) -> Optional[str]:
     """A working interpreter for Python `version` ('3.8'), or None."""
-    if not PYTHON.match(version):
-        raise ValueError(f"not a Python version like 3.8: {version!r}")
+    parse_python(version)
     seen = set()
     for path in candidates(version):
         real = os.path.realpath(path)

@@ -12,7 +12,6 @@ import collections
 import datetime
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -21,13 +20,23 @@ import urllib.parse
 import urllib.request
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
 from allocbench.errors import UserError
 from allocbench.history.releases import (
-    VERSION,
     Release,
     TableError,
     check_order,
     parse_date,
+    parse_python,
     parse_version,
 )
 
@@ -40,9 +49,6 @@ FIRST_MINOR = (0, 48)
 OLD_NUMPY_CAP = "<1.24"
 OLD_NUMPY_CAP_BEFORE = (0, 57)
 OLD_NUMPY_CAP_NOTE = "numpy cap measured: numba 0.48.0 and 0.53.1 fail at import with numpy 1.24"
-
-_FILENAME = re.compile(r"^numba-([^-]+?)(?:\.tar\.gz|\.zip|-.*\.whl)$")
-_WHEEL_PYTHON = re.compile(r"-cp3(\d+)-")
 
 
 class PackageIndexError(UserError, RuntimeError):
@@ -77,50 +83,70 @@ def fetch_project(name: str = "numba", timeout: float = 60) -> dict:
     return page
 
 
+def _file_facts(filename: str) -> Optional[Tuple[str, List[str]]]:
+    """(version, Pythons it has CPython wheels for) of one of numba's files; None for a file
+    that is not numba's wheel or sdist."""
+    try:
+        if filename.endswith(".whl"):
+            name, version, _, tags = parse_wheel_filename(filename)
+            pythons = [f"3.{t.interpreter[3:]}" for t in tags if t.interpreter.startswith("cp3")]
+        else:
+            name, version = parse_sdist_filename(filename)
+            pythons = []
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return None
+    return (str(version), pythons) if name == "numba" else None
+
+
 def final_releases(page: dict) -> Dict[str, Tuple[datetime.datetime, Tuple[str, ...]]]:
     """{version: (first upload, Pythons with wheels)} for every final, unyanked release."""
     uploads: Dict[str, List[datetime.datetime]] = collections.defaultdict(list)
     pythons: Dict[str, set] = collections.defaultdict(set)
     for entry in page["files"]:
-        match = _FILENAME.match(entry.get("filename", ""))
-        if not match or not VERSION.match(match.group(1)) or entry.get("yanked"):
+        facts = _file_facts(entry.get("filename", ""))
+        if facts is None or entry.get("yanked") or not _is_final(facts[0]):
             continue
-        version = match.group(1)
+        version = facts[0]
         when = entry.get("upload-time")
         if when:
             uploads[version].append(parse_date(when.split(".")[0].rstrip("Z") + "Z"))
-        tag = _WHEEL_PYTHON.search(entry["filename"])
-        if tag:
-            pythons[version].add(f"3.{tag.group(1)}")
+        pythons[version].update(facts[1])
     return {
-        version: (min(uploads[version]), tuple(sorted(pythons[version], key=_minor)))
+        version: (min(uploads[version]), tuple(sorted(pythons[version], key=parse_python)))
         for version in uploads
         if pythons[version]
     }
 
 
-def _minor(python: str) -> int:
-    return int(python.split(".")[1])
+def _is_final(version: str) -> bool:
+    try:
+        parse_version(version)
+    except TableError:
+        return False
+    return True
 
 
 def newest_patches(versions: Sequence[str]) -> List[str]:
     """The newest patch of each minor, from 0.48 on, in version order."""
-    newest: Dict[Tuple[int, int], Tuple[int, int, int]] = {}
+    newest: Dict[Tuple[int, ...], Version] = {}
     for version in versions:
         key = parse_version(version)
-        if key[:2] >= FIRST_MINOR and key > newest.get(key[:2], (0, 0, -1)):
-            newest[key[:2]] = key
-    return [".".join(map(str, key)) for key in sorted(newest.values())]
+        minor = key.release[:2]
+        if minor >= FIRST_MINOR and (minor not in newest or key > newest[minor]):
+            newest[minor] = key
+    return [str(key) for key in sorted(newest.values())]
 
 
 def numpy_range(requires_dist: Sequence[str]) -> Optional[str]:
     """The numpy clauses of a wheel's Requires-Dist, joined: '>=1.18,<1.23' or None."""
     clauses: List[str] = []
-    for requirement in requires_dist:
-        spec = requirement.split(";")[0].strip()
-        match = re.match(r"^numpy\s*\(?([^)]*)\)?$", spec, re.IGNORECASE)
-        if match:
-            clauses += [c.strip() for c in match.group(1).split(",") if c.strip()]
+    for text in requires_dist:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if canonicalize_name(requirement.name) == "numpy":
+            clauses += [str(clause) for clause in requirement.specifier]
     unique = sorted(set(clauses), key=lambda c: (not c.startswith(">"), c))
     return ",".join(unique) or None
 
@@ -128,8 +154,7 @@ def numpy_range(requires_dist: Sequence[str]) -> Optional[str]:
 def resolve(version: str, python: str) -> Tuple[str, str]:
     """(llvmlite version, numpy range) that pip resolves for numba `version` on `python`."""
     parse_version(version)
-    if not re.match(r"^3\.\d+$", python):
-        raise TableError(f"not a Python version like 3.11: {python!r}")
+    parse_python(python)
     with tempfile.TemporaryDirectory() as tmp:
         report = os.path.join(tmp, "report.json")
         command = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
@@ -158,7 +183,7 @@ def release_from_index(
     """A table row for numba `version`, with llvmlite and numpy from pip's resolver."""
     llvmlite, numpy = resolve(version, pythons[-1])
     note = ""
-    if parse_version(version)[:2] < OLD_NUMPY_CAP_BEFORE and "<" not in numpy:
+    if parse_version(version).release[:2] < OLD_NUMPY_CAP_BEFORE and "<" not in numpy:
         numpy, note = f"{numpy},{OLD_NUMPY_CAP}", OLD_NUMPY_CAP_NOTE
     return Release(version, released, llvmlite, pythons, numpy, note)
 

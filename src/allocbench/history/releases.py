@@ -17,13 +17,16 @@ import pathlib
 import re
 from typing import Iterable, List, Optional, Sequence, Tuple, Union
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
 from allocbench.errors import UserError
 
 TABLE = pathlib.Path(__file__).with_name("releases.tsv")
 COLUMNS = ("numba", "released", "llvmlite", "pythons", "numpy", "note")
 
-VERSION = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 PYTHON = re.compile(r"^3\.(0|[1-9]\d*)$")
+#: One clause of a numpy range: an operator and up to three numbers (no wildcards, no text).
 _CLAUSE = re.compile(r"^(>=|<=|==|!=|<|>)((?:0|[1-9]\d*)(?:\.(?:0|[1-9]\d*)){0,2})$")
 _DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -34,53 +37,52 @@ class TableError(UserError, ValueError):
     """The release table, or a version asked of it, is not what it must be."""
 
 
-def parse_version(text: str) -> Tuple[int, int, int]:
-    """(major, minor, patch) of a plain release version such as '0.57.1'; TableError otherwise.
+def parse_version(text: str) -> Version:
+    """A final release version such as '0.57.1' (major.minor.patch, written the way the
+    package index writes it); TableError otherwise.
 
-    Only digits and dots pass, so a version that passes is safe to hand to pip or git.
+    Only such versions pass, so a version that passes is safe to hand to pip or git.
     """
-    match = VERSION.match(text) if isinstance(text, str) else None
-    if not match:
+    try:
+        version = Version(text)
+    except (InvalidVersion, TypeError):
+        version = None
+    if (
+        version is None
+        or str(version) != text
+        or len(version.release) != 3
+        or version.is_prerelease
+        or version.is_postrelease
+        or version.is_devrelease
+        or version.local
+        or version.epoch
+    ):
         raise TableError(f"not a release version (want digits like 0.57.1): {text!r}")
-    return int(match.group(1)), int(match.group(2)), int(match.group(3))
+    return version
 
 
-def _numeric(text: str) -> Tuple[int, ...]:
-    return tuple(int(part) for part in text.split("."))
+def parse_python(text: str) -> Tuple[int, int]:
+    """(3, minor) of a Python version written like '3.11'; TableError otherwise."""
+    match = PYTHON.match(text) if isinstance(text, str) else None
+    if not match:
+        raise TableError(f"not a Python version like 3.11: {text!r}")
+    return 3, int(match.group(1))
 
 
-def _padded(version: Tuple[int, ...], length: int) -> Tuple[int, ...]:
-    return version + (0,) * (length - len(version))
-
-
-def parse_specifier(text: str) -> List[Tuple[str, Tuple[int, ...]]]:
-    """Clauses of a numeric version range such as '>=1.15,<1.24'; TableError otherwise."""
-    clauses = []
-    for part in text.split(","):
-        match = _CLAUSE.match(part.strip())
-        if not match:
-            raise TableError(f"not a version range (want e.g. >=1.18,<1.23): {text!r}")
-        clauses.append((match.group(1), _numeric(match.group(2))))
-    return clauses
+def parse_specifier(text: str) -> SpecifierSet:
+    """A numeric version range such as '>=1.15,<1.24'; TableError otherwise."""
+    try:
+        spec = SpecifierSet(text)
+    except (InvalidSpecifier, TypeError):
+        spec = None
+    if not spec or not all(_CLAUSE.match(str(clause)) for clause in spec):
+        raise TableError(f"not a version range (want e.g. >=1.18,<1.23): {text!r}")
+    return spec
 
 
 def specifier_contains(specifier: str, version: str) -> bool:
     """Whether a plain numeric `version` ('1.24.4') lies in `specifier` ('>=1.22,<1.25')."""
-    have = _numeric(version)
-    for op, bound in parse_specifier(specifier):
-        width = max(len(have), len(bound))
-        left, right = _padded(have, width), _padded(bound, width)
-        ok = {
-            ">=": left >= right,
-            "<=": left <= right,
-            ">": left > right,
-            "<": left < right,
-            "==": left == right,
-            "!=": left != right,
-        }[op]
-        if not ok:
-            return False
-    return True
+    return parse_specifier(specifier).contains(version)
 
 
 def parse_date(text: str) -> datetime.datetime:
@@ -114,20 +116,20 @@ class Release:
         parse_version(numba)
         parse_version(llvmlite)
         parse_specifier(numpy)
-        if not pythons or not all(PYTHON.match(p) for p in pythons):
+        if not pythons or not all(isinstance(p, str) and PYTHON.match(p) for p in pythons):
             raise TableError(f"numba {numba}: not a list of Pythons like 3.8,3.9: {pythons!r}")
         if "\t" in note or "\n" in note:
             raise TableError(f"numba {numba}: the note must be one line without tabs")
         self.numba = numba
         self.released = released
         self.llvmlite = llvmlite
-        self.pythons = tuple(sorted(pythons, key=_numeric))
+        self.pythons = tuple(sorted(pythons, key=parse_python))
         self.numpy = numpy
         self.note = note
 
     @property
-    def key(self) -> Tuple[int, int, int]:
-        """The version as a tuple, for ordering."""
+    def key(self) -> Version:
+        """The version, for ordering."""
         return parse_version(self.numba)
 
     def supports(self, python: str, numpy: str) -> bool:
@@ -137,7 +139,7 @@ class Release:
     def needs_old_setuptools(self, python: str) -> bool:
         """numba <= 0.55 imports pkg_resources, which setuptools 82 removed; Python 3.8's
         virtualenvs come with an older setuptools, newer Pythons' do not."""
-        return self.key[:2] <= (0, 55) and _numeric(python) >= (3, 9)
+        return self.key.release[:2] <= (0, 55) and parse_python(python) >= (3, 9)
 
     def as_row(self) -> List[str]:
         """The row as the table writes it."""
