@@ -33,6 +33,7 @@ def _write(root, machine, commit, env, entries):
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "machine.json").write_text(json.dumps({"machine": machine, "version": 1}))
     data = {"commit_hash": commit, "env_name": env, "params": {"machine": machine},
+            "requirements": {}, "date": 0, "python": "3.11",
             "result_columns": COLUMNS, "results": entries, "version": 2}  # fmt: skip
     (folder / f"{commit[:8]}-{env}.json").write_text(json.dumps(data))
 

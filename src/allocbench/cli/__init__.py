@@ -25,6 +25,9 @@ from allocbench.cli import (  # noqa: F401  (each module registers its command)
 from allocbench.cli.base import REGISTRY
 from allocbench.errors import UserError
 
+#: What the suite needs beyond the fix: the `bench` extra.
+SUITE_ONLY = ("asv", "matplotlib", "virtualenv")
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `allocbench` command, one subparser per command."""
@@ -47,6 +50,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return args.run(args)
     except UserError as exc:
         print(f"allocbench {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except ModuleNotFoundError as exc:
+        if exc.name not in SUITE_ONLY:
+            raise
+        print(f"allocbench {args.command}: needs {exc.name}: pip install 'allocbench[bench]'",
+              file=sys.stderr)  # fmt: skip
         return 1
     except KeyboardInterrupt:
         print(f"allocbench {args.command}: interrupted", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""Read an asv results directory into flat records, and compare two paths from them.
+"""Read an asv results directory into flat records (with asv's own reader); compare paths.
 
 One record per machine, environment, commit, benchmark and parameter combination. Anything
 that is not what asv writes gets a ResultsError naming the file, never a traceback.
@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import ast
 import itertools
-import json
 import math
 import pathlib
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+from asv import results as asv_results
+from asv import util as asv_util
 
 from allocbench.catalog import MiB
 from allocbench.errors import UserError
@@ -43,34 +45,54 @@ def _parse_param(text: str) -> object:
         return text
 
 
+def _measured(value: object) -> Optional[float]:
+    # asv writes NaN for parameter combinations it skipped (--bench selections).
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
+    return float(value) if ok else None
+
+
+def _check_lengths(path: pathlib.Path) -> None:
+    """asv's reader pads or drops values that do not match the parameter grid; refuse them."""
+    data = asv_util.load_json(str(path), api_version=asv_results.Results.api_version)
+    columns = data["result_columns"]
+    for benchmark, row in data["results"].items():
+        entry = dict(zip(columns, row))
+        values, params = entry.get("result"), entry.get("params") or []
+        if values is not None and not isinstance(values, list):
+            raise ResultsError(f"{path}: malformed entry for {benchmark} (not a list: {values!r})")
+        expected = math.prod(len(p) for p in params)
+        if values is not None and len(values) != expected:
+            raise ResultsError(
+                f"{path}: {benchmark} has {len(values)} values for {expected} parameter sets"
+            )
+
+
 def _records_of(path: pathlib.Path) -> List[Record]:
+    """The records of one results file, read by asv's own Results.load."""
     try:
-        data = json.loads(path.read_text())
-        columns = data["result_columns"]
-        machine = data["params"]["machine"]
-        env, commit = data["env_name"], data["commit_hash"]
-        results = data["results"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ResultsError(f"{path}: not an asv results file ({exc!r})") from None
+        _check_lengths(path)
+        result = asv_results.Results.load(str(path))
+        machine = result.params["machine"]
+        keys = sorted(result.get_all_result_keys())
+    except (asv_util.UserError, OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ResultsError(f"{path}: not an asv results file ({exc})") from None
     records = []
-    for benchmark, entry in results.items():
+    for benchmark in keys:
         try:
-            row = dict(zip(columns, entry))
-            grid = [[_parse_param(p) for p in values] for values in row.get("params") or []]
+            params = result.get_result_params(benchmark) or []
+            grid = [[_parse_param(p) for p in values] for values in params]
             combos = list(itertools.product(*grid))
-            values = row["result"] if row["result"] is not None else [None] * len(combos)
-            values = list(values)
-        except (TypeError, KeyError) as exc:
+            values = result.get_result_value(benchmark, params)
+            values = list(values) if values is not None else [None] * len(combos)
+        except (TypeError, KeyError, ValueError) as exc:
             raise ResultsError(f"{path}: malformed entry for {benchmark} ({exc!r})") from None
         if len(values) != len(combos):
             raise ResultsError(
                 f"{path}: {benchmark} has {len(values)} values for {len(combos)} parameter sets"
             )
-        for params, value in zip(combos, values):
-            # asv writes NaN for parameter combinations it skipped (--bench selections).
-            measured = isinstance(value, (int, float)) and not math.isnan(value)
-            value = value if measured else None
-            records.append(Record(machine, env, commit, benchmark, tuple(params), value))
+        for combo, value in zip(combos, values):
+            where = (machine, result.env_name, result.commit_hash, benchmark, combo)
+            records.append(Record(*where, _measured(value)))
     return records
 
 

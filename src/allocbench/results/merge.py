@@ -16,12 +16,14 @@ DEST, where it already holds results, is merged too, as the oldest source.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
+import os
 import pathlib
 import shutil
 import tempfile
 from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+from asv import results as asv_results
 
 from allocbench.errors import UserError
 
@@ -48,10 +50,8 @@ def _load(path: pathlib.Path, kind: str) -> dict:
 
 
 def result_filename(commit: str, env: str) -> str:
-    """The name asv gives the results of `commit` in environment `env`."""
-    if len(env) >= 128:
-        env = "env-" + hashlib.md5(env.encode("utf-8")).hexdigest()
-    return f"{commit[:8]}-{env}.json"
+    """The name asv gives the results of `commit` in environment `env` (asv's own rule)."""
+    return os.path.basename(asv_results.get_filename("machine", commit, env))
 
 
 def _check_results(path: pathlib.Path, data: dict, machine: str) -> None:
