@@ -12,11 +12,13 @@ registry itself does not need numba.
 
 from __future__ import annotations
 
+import functools
 from typing import Callable, Dict, Tuple
 
 import numba
 import numpy as np
 
+from allocbench._njit import cached_njit
 from allocbench.catalog import FULL_VALUE
 
 
@@ -104,33 +106,22 @@ def _allocbench_zeros(dt):
     return zeros
 
 
-def _allocbench_zeros_loop(dt):
+def _allocbench_zeros_loop(dt, write=False):
     # Allocation inside compiled code, with no call boundary per array: each array is read
-    # once (its last element) so that nothing can be optimised away, then freed.
+    # once (its last element) so that nothing can be optimised away, then freed. `write` is
+    # a constant of the closure: numba compiles only the branch taken.
     from allocbench._zeros import zeros as calloc_zeros
 
     def zeros_loop(shape, calls):
         total = 0
         for _ in range(calls):
             a = calloc_zeros(shape, dt)
+            if write:
+                a[:] = 1
             total += a[a.shape[0] - 1]
         return total
 
     return zeros_loop
-
-
-def _allocbench_zeros_loop_write(dt):
-    from allocbench._zeros import zeros as calloc_zeros
-
-    def zeros_loop_write(shape, calls):
-        total = 0
-        for _ in range(calls):
-            a = calloc_zeros(shape, dt)
-            a[:] = 1
-            total += a[a.shape[0] - 1]
-        return total
-
-    return zeros_loop_write
 
 
 _FACTORIES = {
@@ -143,7 +134,7 @@ _FACTORIES = {
     "passthrough": _passthrough,
     "allocbench_zeros": _allocbench_zeros,
     "allocbench_zeros_loop": _allocbench_zeros_loop,
-    "allocbench_zeros_loop_write": _allocbench_zeros_loop_write,
+    "allocbench_zeros_loop_write": functools.partial(_allocbench_zeros_loop, write=True),
 }
 
 _OBJMODE_SOURCE = """
@@ -154,18 +145,6 @@ def objmode_zeros(shape):
 """
 
 _compiled: Dict[Tuple[str, str, int], Callable] = {}
-
-
-def cached_njit(func: Callable, *variant: object) -> Callable:
-    """@njit(cache=True) for a closure made per dtype (and ndim), with a qualified name of its own.
-
-    numba names a function's on-disk cache index after its qualified name, so every closure
-    from one factory would share one index, told apart only by a hash of the closure cells.
-    A shared index is where a float32 closure was once handed float64 machine code here, after
-    two numba versions had used the same source tree. A name per variant gives each its own.
-    """
-    func.__qualname__ = "_".join([func.__qualname__, *map(str, variant)])
-    return numba.njit(cache=True)(func)
 
 
 def _objmode_zeros(dtype: str, ndim: int) -> Callable:
@@ -190,7 +169,7 @@ def kernel(kind: str, dtype: str, ndim: int) -> Callable:
                 factory = _empty_loop_2d if ndim == 2 else _empty_loop_flat
             else:
                 factory = _FACTORIES[kind]
-            variant = key[1:]
+            variant = key
             if kind.startswith("allocbench_zeros"):
                 from allocbench._advice import advice_name
 
