@@ -4,11 +4,12 @@ import inspect
 
 import pytest
 
-from allocbench.catalog import MiB
+from allocbench.catalog import Bench, MiB
 from allocbench.harness.paths import PATHS
 from benchmarks import (
     bench_alloc,
     bench_cliff,
+    bench_explain,
     bench_fix,
     bench_fresh,
     bench_machine,
@@ -25,6 +26,7 @@ MODULES = (
     bench_cliff,
     bench_machine,
     bench_fix,
+    bench_explain,
 )
 
 
@@ -51,7 +53,19 @@ def test_every_class_and_method_has_a_docstring():
                     "version",
                     "mode",
                     "flag",
+                    "calls",
                 )
+
+
+def test_every_benchmark_id_the_catalog_names_exists():
+    defined = {
+        f"{cls.__module__.split('.')[-1]}.{cls.__name__}.{name}"
+        for cls in _classes()
+        for name in vars(cls)
+        if name.startswith(("time_", "track_"))
+    }
+    missing = set(Bench.all()) - defined
+    assert not missing, missing
 
 
 def test_params_come_from_the_registry():

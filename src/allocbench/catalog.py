@@ -71,6 +71,9 @@ HEADLINE_PATHS = (
     "allocbench.zeros",
 )
 
+#: The paths whose compiled code `allocbench explain` and bench_explain read.
+EXPLAINED_PATHS = ("numba.zeros", "numba.zeros_like", "numba.empty", "allocbench.zeros")
+
 #: numpy's huge-page advice on and off: numpy's paths, and numba's as the control.
 ADVICE_PATHS = ("numpy.zeros", "numpy.empty", "numba.zeros", "numba.empty")
 
@@ -186,6 +189,8 @@ class Bench:
     SEED_NUMBA = "bench_seed.SeedPlot.time_numba_zeros"
     SEED_NUMPY = "bench_seed.SeedPlot.time_numpy_zeros"
     RESIDENT = "bench_memory.ResidentMemory.track_resident_added"
+    WHOLE_BLOCK_FILLS = "bench_explain.CompiledCode.track_whole_block_fills"
+    CALLOC_CALLS = "bench_explain.CompiledCode.track_calloc_calls"
 
     @classmethod
     def all(cls) -> Tuple[str, ...]:

@@ -12,6 +12,7 @@ from typing import Optional, Sequence
 
 from allocbench.cli import (  # noqa: F401  (each module registers its command)
     cliff,
+    explain,
     fresh,
     history,
     ledger,

@@ -126,6 +126,7 @@ def _allocbench_zeros_loop(dt, write=False):
 
 _FACTORIES = {
     "zeros": _zeros,
+    "empty_loop": _empty_loop_flat,
     "empty": _empty,
     "ones": _ones,
     "full": _full,
@@ -157,22 +158,36 @@ def _objmode_zeros(dtype: str, ndim: int) -> Callable:
     return numba.njit(namespace["objmode_zeros"])
 
 
+def _key(kind: str, dtype: str, ndim: int) -> Tuple[str, str, int]:
+    return (kind, np.dtype(dtype).name, ndim if kind in ("empty_loop", "objmode_zeros") else 0)
+
+
+def _python_function(kind: str, dtype: str, ndim: int) -> Callable:
+    factory = _FACTORIES[kind]
+    if kind == "empty_loop":
+        factory = _empty_loop_2d if ndim == 2 else _empty_loop_flat
+    return factory(np.dtype(dtype).type)
+
+
 def kernel(kind: str, dtype: str, ndim: int) -> Callable:
     """The @njit dispatcher for `kind` ('zeros', 'empty_loop', ...) specialised to dtype/ndim."""
-    dtype = np.dtype(dtype).name
-    key = (kind, dtype, ndim if kind in ("empty_loop", "objmode_zeros") else 0)
+    key = _key(kind, dtype, ndim)
     if key not in _compiled:
         if kind == "objmode_zeros":
-            _compiled[key] = _objmode_zeros(dtype, ndim)
+            _compiled[key] = _objmode_zeros(key[1], ndim)
         else:
-            if kind == "empty_loop":
-                factory = _empty_loop_2d if ndim == 2 else _empty_loop_flat
-            else:
-                factory = _FACTORIES[kind]
             variant = key
             if kind.startswith("allocbench_zeros"):
                 from allocbench._advice import advice_name
 
                 variant += (advice_name(),)
-            _compiled[key] = cached_njit(factory(np.dtype(dtype).type), *variant)
+            _compiled[key] = cached_njit(_python_function(kind, dtype, ndim), *variant)
     return _compiled[key]
+
+
+def uncached_kernel(kind: str, dtype: str, ndim: int) -> Callable:
+    """The same kernel compiled afresh, never from numba's disk cache, whose compiled code
+    can therefore be inspected (numba does not keep the LLVM IR of cached code)."""
+    if kind == "objmode_zeros":
+        return _objmode_zeros(np.dtype(dtype).name, ndim)
+    return numba.njit(_python_function(kind, dtype, ndim))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import math
 from types import MappingProxyType
-from typing import Callable, Mapping, Optional, Union
+from typing import Callable, Dict, Mapping, Optional, Union
 
 import numpy as np
 
@@ -117,23 +117,30 @@ def _mixed_zeros_in(shape: Shape, dtype: np.dtype) -> Alloc:
     return lambda: fn(np.zeros(shape, dtype))
 
 
-_BINDERS: Mapping[str, Binder] = {
+#: The kernel (allocbench.harness.kernels) behind each path that runs compiled code.
+KERNELS: Mapping[str, str] = {
+    "numba.zeros": "zeros",
+    "numba.empty": "empty",
+    "numba.empty_loop": "empty_loop",
+    "numba.empty_slice_fill": "empty_slice_fill",
+    "numba.ones": "ones",
+    "numba.full": "full",
+    "numba.zeros_like": "zeros_like",
+    "mixed.zeros_in": "passthrough",
+    "mixed.objmode_zeros": "objmode_zeros",
+    "allocbench.zeros": "allocbench_zeros",
+}
+
+_BINDERS: Dict[str, Binder] = {
     "numpy.zeros": _numpy(np.zeros),
     "numpy.empty": _numpy(np.empty),
     "numpy.ones": _numpy(np.ones),
     "numpy.full": _numpy(np.full, FULL_VALUE),
     "numpy.zeros_like": _numpy_zeros_like,
-    "numba.zeros": _numba("zeros"),
-    "numba.empty": _numba("empty"),
-    "numba.empty_loop": _numba("empty_loop"),
-    "numba.empty_slice_fill": _numba("empty_slice_fill"),
-    "numba.ones": _numba("ones"),
-    "numba.full": _numba("full"),
     "numba.zeros_like": _numba_zeros_like,
     "mixed.zeros_in": _mixed_zeros_in,
-    "mixed.objmode_zeros": _numba("objmode_zeros"),
-    "allocbench.zeros": _numba("allocbench_zeros"),
 }
+_BINDERS.update({name: _numba(kind) for name, kind in KERNELS.items() if name not in _BINDERS})
 
 #: Every allocation path of the catalog, bound to its code, in the catalog's order.
 PATHS: Mapping[str, AllocationPath] = MappingProxyType(

@@ -36,6 +36,7 @@ def history_benchmarks() -> List[str]:
         r"^bench_seed\.",
         r"^bench_cliff\.",
         r"^bench_machine\.",
+        r"^bench_explain\.",
     ]
 
 
