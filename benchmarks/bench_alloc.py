@@ -25,6 +25,8 @@ class Alloc(OneRound):
     touches the memory. Compare with AllocAndWrite before drawing conclusions.
     """
 
+    version = "1"
+
     params = (PATH_NAMES, list(ALLOC_SIZES))
     param_names = ("path", "nbytes")
 
@@ -43,6 +45,8 @@ class AllocAndWrite(OneRound):
     page fault per page, so a path that zeroes eagerly and one that zeroes lazily should
     end up close once the array is used.
     """
+
+    version = "1"
 
     params = (PATH_NAMES, list(USE_SIZES))
     param_names = ("path", "nbytes")
@@ -63,6 +67,8 @@ class Layout(OneRound):
     The cost of zeroing depends on bytes, not elements: these confirm that float32, int64,
     uint8 and 2-D C-ordered float64 follow the 1-D float64 figures at the same byte size.
     """
+
+    version = "1"
 
     params = (HEADLINE_PATHS, list(LAYOUTS), list(LAYOUT_SIZES))
     param_names = ("path", "layout", "nbytes")
@@ -90,6 +96,8 @@ class HugePageAdvice(OneRound):
     is page size rather than zeroing. The numba paths do not read the switch: they are the
     control.
     """
+
+    version = "1"
 
     params = (list(ADVICE_PATHS), ["on", "off"], list(ADVICE_SIZES))
     param_names = ("path", "numpy_advice", "nbytes")

@@ -29,6 +29,8 @@ class Cliff:
     numba's np.zeros faults in every page, bisected inside one benchmark process; and the
     numba/numpy time ratio at fixed sizes, measured in that same process."""
 
+    version = "1"
+
     timeout = 300
     setup_cache = _locate
     setup = _setup
@@ -46,6 +48,8 @@ class Cliff:
 
 class CliffRatio:
     """numba's np.zeros time over numpy's at fixed sizes, both measured in one process."""
+
+    version = "1"
 
     params = [list(RATIO_SIZES)]
     param_names = ["nbytes"]

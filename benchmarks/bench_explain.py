@@ -14,6 +14,8 @@ from .common import skip_where_tunables_do_nothing, with_attributes
 class CompiledCode:
     """Counts of calls in the path's compiled function (not its Python wrapper)."""
 
+    version = "1"
+
     params = [list(EXPLAINED_PATHS)]
     param_names = ["path"]
 

@@ -15,6 +15,8 @@ from .common import skip_unless_fits, with_attributes
 class FixAgainstNumpy:
     """allocbench.zeros time over numpy.zeros time (uint8, 1-D), same process."""
 
+    version = "1"
+
     params = (list(USE_SIZES), ["alone", "write"])
     param_names = ("nbytes", "use")
     timeout = 300
@@ -30,6 +32,8 @@ class FixAgainstNumpy:
 
 class FixAgainstNumba:
     """numba's np.zeros time over allocbench.zeros time, allocation alone, same process."""
+
+    version = "1"
 
     params = (list(ADVICE_SIZES),)
     param_names = ("nbytes",)
@@ -49,6 +53,8 @@ class FixInsideNjit:
     loop, per array, over numpy's np.zeros called from a Python loop, per array. The
     single-call benchmarks above charge every numba path the @njit call boundary (about a
     microsecond), which dominates below 1 MiB."""
+
+    version = "1"
 
     params = (list(INSIDE_NJIT_SIZES), ["alone", "write"])
     param_names = ("nbytes", "use")

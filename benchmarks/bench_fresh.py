@@ -19,6 +19,8 @@ def _key(path, nbytes):
 class FreshProcess:
     """Time and page faults of the first call in a process and of the settled calls after it."""
 
+    version = "1"
+
     params = (HEADLINE_PATHS, list(FRESH_SIZES))
     param_names = ("path", "nbytes")
     timeout = 300

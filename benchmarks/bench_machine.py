@@ -18,15 +18,17 @@ THP_MODES = {"never": 0, "madvise": 1, "always": 2}
 class Glibc:
     """The C library's allocator: its version, and whether tunables are set for this run."""
 
+    version = "1"
+
     def setup(self):
-        self.version = probes.glibc_version()
-        if self.version is None:
+        self.glibc = probes.glibc_version()
+        if self.glibc is None:
             raise NotImplementedError("this libc is not glibc")
 
     @with_attributes(unit="version")
     def track_glibc_version(self):
         """glibc's version as major + minor / 100 (2.36 is glibc 2.36)."""
-        return self.version[0] + self.version[1] / 100
+        return self.glibc[0] + self.glibc[1] / 100
 
     @with_attributes(unit="flag")
     def track_glibc_tunables_set(self):
@@ -37,6 +39,8 @@ class Glibc:
 class Kernel:
     """The kernel's page size and transparent huge page mode."""
 
+    version = "1"
+
     @with_attributes(unit="bytes")
     def track_page_size(self):
         """The base page size: one minor fault maps this many bytes."""
@@ -45,6 +49,8 @@ class Kernel:
 
 class TransparentHugepages:
     """Whether fresh anonymous memory may be faulted in 2 MiB at a time."""
+
+    version = "1"
 
     def setup(self):
         mode = probes.transparent_hugepages()

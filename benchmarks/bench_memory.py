@@ -25,6 +25,8 @@ class PageFaults:
     per 4 KiB page written, unless the memory is reused or backed by huge pages.
     """
 
+    version = "1"
+
     params = (PATH_NAMES, list(TRACK_SIZES))
     param_names = ("path", "nbytes")
 
@@ -49,6 +51,8 @@ class ResidentMemory:
     Eager zeroing makes the whole array resident at once; a lazily zeroed array adds almost
     nothing until it is written.
     """
+
+    version = "1"
 
     params = (PATH_NAMES, list(TRACK_SIZES))
     param_names = ("path", "nbytes")

@@ -148,3 +148,27 @@ def test_a_stale_package_is_reinstalled(tmp_path):
     (source / "a.py").write_text("x = 2\n")
     assert environments.forget_stale_install(env_dir, source)
     assert not status.exists()
+
+
+def _first_commit_rule(conf, name):
+    for regex, commit in conf["regressions_first_commits"].items():
+        if re.match(regex, name):
+            return commit
+    return "all"
+
+
+@pytest.mark.parametrize(
+    "name, watched",
+    [
+        ("bench_alloc.Alloc.time_alloc('numba.zeros', 268435456)", False),
+        ("bench_seed.SeedPlot.time_numpy_zeros(4100)", False),
+        ("bench_machine.Glibc.track_glibc_version", False),
+        ("bench_memory.PageFaults.track_faults_alloc('numpy.zeros', 65536)", False),
+        ("bench_memory.PageFaults.track_faults_alloc('numba.zeros', 65536)", True),
+        ("bench_ratio.OverControl.track_over_control('numba.zeros', 268435456)", True),
+        ("bench_explain.CompiledCode.track_whole_block_fills('numba.zeros')", True),
+    ],
+)
+def test_only_noise_free_figures_of_numba_paths_count_as_regressions(root, name, watched):
+    conf = environments.load_config(root)
+    assert (_first_commit_rule(conf, name) is not None) is watched

@@ -106,3 +106,16 @@ def test_skipped_combinations_are_not_values(tmp_path):
     name, entry = _alloc([2e-5, float("nan"), 0.2, float("nan")])
     _write(tmp_path, "abc123-env.json", {name: entry})
     assert [r.value for r in results.load(tmp_path)] == [2e-5, None, 0.2, None]
+
+
+def test_results_of_an_older_benchmark_version_are_left_out_as_asv_does(tmp_path):
+    name, entry = _alloc([1.0, 2.0, 3.0, 4.0])
+    entry[2] = "old-version"
+    _write(tmp_path, "abc123-env.json", {name: entry})
+    assert len(results.load(tmp_path)) == 4
+    current = {name: {"version": "new-version"}, "version": 2}
+    (tmp_path / "benchmarks.json").write_text(json.dumps(current))
+    assert results.load(tmp_path) == []
+    current[name]["version"] = "old-version"
+    (tmp_path / "benchmarks.json").write_text(json.dumps(current))
+    assert len(results.load(tmp_path)) == 4

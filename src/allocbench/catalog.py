@@ -71,6 +71,18 @@ HEADLINE_PATHS = (
     "allocbench.zeros",
 )
 
+#: For each compiled path, the numpy path that does the same work (allocate, and write every
+#: element where the path does): its time over the control's, both timed alternately in one
+#: process, is the history's regression figure, since machine noise moves both alike.
+CONTROLS = {
+    "numba.zeros": "numpy.full",
+    "numba.empty": "numpy.empty",
+    "numba.ones": "numpy.ones",
+    "numba.zeros_like": "numpy.full",
+    "mixed.zeros_in": "numpy.zeros",
+    "allocbench.zeros": "numpy.zeros",
+}
+
 #: The paths whose compiled code `allocbench explain` and bench_explain read.
 EXPLAINED_PATHS = ("numba.zeros", "numba.zeros_like", "numba.empty", "allocbench.zeros")
 
@@ -189,6 +201,9 @@ class Bench:
     SEED_NUMBA = "bench_seed.SeedPlot.time_numba_zeros"
     SEED_NUMPY = "bench_seed.SeedPlot.time_numpy_zeros"
     RESIDENT = "bench_memory.ResidentMemory.track_resident_added"
+    FAULTS_ALLOC = "bench_memory.PageFaults.track_faults_alloc"
+    FAULTS_WRITE = "bench_memory.PageFaults.track_faults_alloc_and_write"
+    OVER_CONTROL = "bench_ratio.OverControl.track_over_control"
     WHOLE_BLOCK_FILLS = "bench_explain.CompiledCode.track_whole_block_fills"
     CALLOC_CALLS = "bench_explain.CompiledCode.track_calloc_calls"
 

@@ -42,18 +42,20 @@ def faults_and_seconds(call: Callable[[], object]) -> Tuple[int, float]:
 
 
 def fault_split(alloc: Alloc, calls: int) -> Tuple[float, float]:
-    """Mean minor faults per call taken by the allocation, and then by writing every element
-    of the array once."""
-    in_alloc = in_write = 0
+    """Median minor faults per call taken by the allocation, and then by writing every
+    element of the array once. Medians, so a stray fault (the interpreter's own) in one call
+    does not move the figure."""
+    in_alloc: List[int] = []
+    in_write: List[int] = []
     for _ in range(calls):
         before = minor_faults()
         array = alloc()
         middle = minor_faults()
         array.fill(1)
-        in_alloc += middle - before
-        in_write += minor_faults() - middle
+        in_alloc.append(middle - before)
+        in_write.append(minor_faults() - middle)
         del array
-    return in_alloc / calls, in_write / calls
+    return statistics.median(in_alloc), statistics.median(in_write)
 
 
 def interleaved_medians(timers: Sequence[Callable[[], float]], rounds: int) -> List[float]:

@@ -26,17 +26,21 @@ def _alternatives(params: Sequence[object]) -> str:
 
 
 def history_benchmarks() -> List[str]:
-    """asv --bench regexes for the history: headline paths at the sizes around the cliff,
-    the seed's own benchmarks, and the cliff's bisection."""
+    """asv --bench regexes for the history: headline paths at the sizes around the cliff (their
+    times, page faults and same-process ratios), the seed's own benchmarks, the cliff's
+    bisection, the compiled code's calls, and the machine facts."""
     paths, writers = _alternatives(HEADLINE_PATHS), _alternatives(WRITE_PATHS)
+    sizes = _alternatives(HISTORY_SIZES)
     return [
-        rf"^bench_alloc\.Alloc\.time_alloc\(({paths}), ({_alternatives(HISTORY_SIZES)})\)$",
+        rf"^bench_alloc\.Alloc\.time_alloc\(({paths}), ({sizes})\)$",
         rf"^bench_alloc\.AllocAndWrite\.time_alloc_and_write\(({writers}), "
         rf"({_alternatives(USE_HISTORY_SIZES)})\)$",
         r"^bench_seed\.",
         r"^bench_cliff\.",
         r"^bench_machine\.",
         r"^bench_explain\.",
+        rf"^bench_memory\.PageFaults\.track_faults_alloc\w*\(({paths}), ({sizes})\)$",
+        r"^bench_ratio\.",
     ]
 
 

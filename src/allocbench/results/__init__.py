@@ -67,13 +67,28 @@ def _check_lengths(path: pathlib.Path) -> None:
             )
 
 
-def _records_of(path: pathlib.Path) -> List[Record]:
-    """The records of one results file, read by asv's own Results.load."""
+def _current(root: pathlib.Path) -> Optional[dict]:
+    """benchmarks.json of the results directory: the benchmarks as they are now, with their
+    versions; None where there is none (then every result counts)."""
+    path = root / "benchmarks.json"
+    if not path.is_file():
+        return None
+    try:
+        return asv_util.load_json(str(path), api_version=2)
+    except (asv_util.UserError, OSError, ValueError) as exc:
+        raise ResultsError(f"{path}: not asv's benchmarks.json ({exc})") from None
+
+
+def _records_of(path: pathlib.Path, current: Optional[dict] = None) -> List[Record]:
+    """The records of one results file, read by asv's own Results.load; with `current`, only
+    the benchmarks that still exist at the version that was measured, as asv keeps them."""
     try:
         _check_lengths(path)
         result = asv_results.Results.load(str(path))
         machine = result.params["machine"]
-        keys = sorted(result.get_all_result_keys())
+        keys = sorted(
+            result.get_all_result_keys() if current is None else result.get_result_keys(current)
+        )
     except (asv_util.UserError, OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ResultsError(f"{path}: not an asv results file ({exc})") from None
     records = []
@@ -106,7 +121,8 @@ def load(results_dir: PathLike) -> List[Record]:
     )
     if not files:
         raise ResultsError(f"{root}: no results files in it; run the suite first")
-    return [record for path in files for record in _records_of(path)]
+    current = _current(root)
+    return [record for path in files for record in _records_of(path, current)]
 
 
 def ratios(
