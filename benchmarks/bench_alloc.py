@@ -7,6 +7,8 @@ from allocbench.catalog import (
     LAYOUT_SIZES,
     LAYOUTS,
     USE_SIZES,
+    size_bytes,
+    size_labels,
 )
 
 from .common import HEADLINE_PATHS, PATH_NAMES, OneRound, bind, optional_attribute
@@ -27,13 +29,14 @@ class Alloc(OneRound):
 
     version = "1"
 
-    params = (PATH_NAMES, list(ALLOC_SIZES))
-    param_names = ("path", "nbytes")
+    params = (PATH_NAMES, size_labels(ALLOC_SIZES))
+    param_names = ("path", "size")
 
-    def setup(self, path, nbytes):
+    def setup(self, path, size):
+        nbytes = size_bytes(size)
         self.alloc = bind(path, nbytes)
 
-    def time_alloc(self, path, nbytes):
+    def time_alloc(self, path, size):
         """One call of the path; the array is freed when the call returns."""
         self.alloc()
 
@@ -48,15 +51,16 @@ class AllocAndWrite(OneRound):
 
     version = "1"
 
-    params = (PATH_NAMES, list(USE_SIZES))
-    param_names = ("path", "nbytes")
+    params = (PATH_NAMES, size_labels(USE_SIZES))
+    param_names = ("path", "size")
     # Five or more samples: the 256 MiB numba/numpy ratio is read from this benchmark.
     repeat = (5, 10, 2.0)
 
-    def setup(self, path, nbytes):
+    def setup(self, path, size):
+        nbytes = size_bytes(size)
         self.alloc = bind(path, nbytes)
 
-    def time_alloc_and_write(self, path, nbytes):
+    def time_alloc_and_write(self, path, size):
         """One call of the path, then `a.fill(1)` over the whole array."""
         self.alloc().fill(1)
 
@@ -70,18 +74,19 @@ class Layout(OneRound):
 
     version = "1"
 
-    params = (HEADLINE_PATHS, list(LAYOUTS), list(LAYOUT_SIZES))
-    param_names = ("path", "layout", "nbytes")
+    params = (HEADLINE_PATHS, list(LAYOUTS), size_labels(LAYOUT_SIZES))
+    param_names = ("path", "layout", "size")
 
-    def setup(self, path, layout, nbytes):
+    def setup(self, path, layout, size):
+        nbytes = size_bytes(size)
         dtype, _, dims = layout.partition(" ")
         self.alloc = bind(path, nbytes, dtype, ndim=2 if dims == "2-D" else 1)
 
-    def time_alloc(self, path, layout, nbytes):
+    def time_alloc(self, path, layout, size):
         """One call of the path."""
         self.alloc()
 
-    def time_alloc_and_write(self, path, layout, nbytes):
+    def time_alloc_and_write(self, path, layout, size):
         """One call of the path, then `a.fill(1)`."""
         self.alloc().fill(1)
 
@@ -99,18 +104,19 @@ class HugePageAdvice(OneRound):
 
     version = "1"
 
-    params = (list(ADVICE_PATHS), ["on", "off"], list(ADVICE_SIZES))
-    param_names = ("path", "numpy_advice", "nbytes")
+    params = (list(ADVICE_PATHS), ["on", "off"], size_labels(ADVICE_SIZES))
+    param_names = ("path", "numpy_advice", "size")
 
-    def setup(self, path, numpy_advice, nbytes):
+    def setup(self, path, numpy_advice, size):
+        nbytes = size_bytes(size)
         if _set_madvise_hugepage is None:
             raise NotImplementedError("this numpy has no _set_madvise_hugepage switch")
         self.alloc = bind(path, nbytes)
         self.previous = _set_madvise_hugepage(numpy_advice == "on")
 
-    def teardown(self, path, numpy_advice, nbytes):
+    def teardown(self, path, numpy_advice, size):
         _set_madvise_hugepage(self.previous)
 
-    def time_alloc_and_write(self, path, numpy_advice, nbytes):
+    def time_alloc_and_write(self, path, numpy_advice, size):
         """One call of the path, then `a.fill(1)`."""
         self.alloc().fill(1)

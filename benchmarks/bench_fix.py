@@ -6,7 +6,14 @@ separately timed benchmarks is larger than that margin. These ratios come from
 `allocbench.harness.sameprocess`, which times the two paths alternately in one process.
 """
 
-from allocbench.catalog import ADVICE_SIZES, INSIDE_NJIT_SIZES, USE_SIZES, MiB
+from allocbench.catalog import (
+    ADVICE_SIZES,
+    INSIDE_NJIT_SIZES,
+    USE_SIZES,
+    MiB,
+    size_bytes,
+    size_labels,
+)
 from allocbench.harness import sameprocess
 
 from .common import skip_unless_fits, with_attributes
@@ -17,16 +24,18 @@ class FixAgainstNumpy:
 
     version = "1"
 
-    params = (list(USE_SIZES), ["alone", "write"])
-    param_names = ("nbytes", "use")
+    params = (size_labels(USE_SIZES), ["alone", "write"])
+    param_names = ("size", "use")
     timeout = 300
 
-    def setup(self, nbytes, use):
+    def setup(self, size, use):
+        nbytes = size_bytes(size)
         skip_unless_fits(nbytes)
 
     @with_attributes(unit="ratio")
-    def track_allocbench_over_numpy(self, nbytes, use):
+    def track_allocbench_over_numpy(self, size, use):
         """Median of 15 interleaved calls each; 1.0 is numpy's speed, below 1 is faster."""
+        nbytes = size_bytes(size)
         return sameprocess.ratio("allocbench.zeros", "numpy.zeros", nbytes, use == "write")["ratio"]
 
 
@@ -35,16 +44,18 @@ class FixAgainstNumba:
 
     version = "1"
 
-    params = (list(ADVICE_SIZES),)
-    param_names = ("nbytes",)
+    params = (size_labels(ADVICE_SIZES),)
+    param_names = ("size",)
     timeout = 300
 
-    def setup(self, nbytes):
+    def setup(self, size):
+        nbytes = size_bytes(size)
         skip_unless_fits(nbytes)
 
     @with_attributes(unit="ratio")
-    def track_numba_over_allocbench(self, nbytes):
+    def track_numba_over_allocbench(self, size):
         """How many times faster allocbench.zeros allocates than np.zeros inside @njit."""
+        nbytes = size_bytes(size)
         return sameprocess.ratio("numba.zeros", "allocbench.zeros", nbytes, calls=7)["ratio"]
 
 
@@ -56,15 +67,17 @@ class FixInsideNjit:
 
     version = "1"
 
-    params = (list(INSIDE_NJIT_SIZES), ["alone", "write"])
-    param_names = ("nbytes", "use")
+    params = (size_labels(INSIDE_NJIT_SIZES), ["alone", "write"])
+    param_names = ("size", "use")
     timeout = 300
 
-    def setup(self, nbytes, use):
+    def setup(self, size, use):
+        nbytes = size_bytes(size)
         skip_unless_fits(nbytes)
 
     @with_attributes(unit="ratio")
-    def track_allocbench_in_njit_over_numpy(self, nbytes, use):
+    def track_allocbench_in_njit_over_numpy(self, size, use):
         """Median seconds per array of each, 7 interleaved rounds; below 1 is faster."""
+        nbytes = size_bytes(size)
         calls = 200 if nbytes < MiB else 20
         return sameprocess.inside_njit_ratio(nbytes, calls, write=use == "write")["ratio"]

@@ -6,7 +6,7 @@ hundredth. The figures come from `allocbench.harness.fresh`, which measures ever
 freshly forked children of a clean interpreter, three times, and keeps the medians.
 """
 
-from allocbench.catalog import FRESH_SIZES
+from allocbench.catalog import FRESH_SIZES, size_bytes, size_labels
 from allocbench.harness import fresh
 
 from .common import HEADLINE_PATHS, skip_where_tunables_do_nothing, with_attributes
@@ -21,8 +21,8 @@ class FreshProcess:
 
     version = "1"
 
-    params = (HEADLINE_PATHS, list(FRESH_SIZES))
-    param_names = ("path", "nbytes")
+    params = (HEADLINE_PATHS, size_labels(FRESH_SIZES))
+    param_names = ("path", "size")
     timeout = 300
 
     def setup_cache(self):
@@ -33,7 +33,8 @@ class FreshProcess:
         records = fresh.measure(HEADLINE_PATHS, FRESH_SIZES, repeats=3)
         return {_key(r["path"], r["nbytes"]): r for r in records}
 
-    def setup(self, figures, path, nbytes):
+    def setup(self, figures, path, size):
+        nbytes = size_bytes(size)
         if "skipped" in figures:
             raise NotImplementedError(figures["skipped"])
         if _key(path, nbytes) not in figures:
@@ -41,21 +42,21 @@ class FreshProcess:
         self.record = figures[_key(path, nbytes)]
 
     @with_attributes(unit="seconds")
-    def track_first_call_seconds(self, figures, path, nbytes):
+    def track_first_call_seconds(self, figures, path, size):
         """Seconds taken by the first call in a fresh process."""
         return self.record["first_seconds"]
 
     @with_attributes(unit="seconds")
-    def track_steady_seconds(self, figures, path, nbytes):
+    def track_steady_seconds(self, figures, path, size):
         """Seconds per call once the allocator has settled (median of 3, after 2 settling calls)."""
         return self.record["steady_seconds"]
 
     @with_attributes(unit="faults")
-    def track_first_call_faults(self, figures, path, nbytes):
+    def track_first_call_faults(self, figures, path, size):
         """Minor page faults taken by the first call in a fresh process."""
         return self.record["first_faults"]
 
     @with_attributes(unit="faults")
-    def track_steady_faults(self, figures, path, nbytes):
+    def track_steady_faults(self, figures, path, size):
         """Minor page faults per call once the allocator has settled."""
         return self.record["steady_faults"]

@@ -6,7 +6,7 @@ tell these sizes apart; these track_ benchmarks read the counters around the cal
 
 import statistics
 
-from allocbench.catalog import TRACK_SIZES, MiB
+from allocbench.catalog import TRACK_SIZES, MiB, size_bytes, size_labels
 from allocbench.harness.measure import fault_split, settle
 from allocbench.harness.probes import page_size, resident_bytes
 
@@ -27,21 +27,24 @@ class PageFaults:
 
     version = "1"
 
-    params = (PATH_NAMES, list(TRACK_SIZES))
-    param_names = ("path", "nbytes")
+    params = (PATH_NAMES, size_labels(TRACK_SIZES))
+    param_names = ("path", "size")
 
-    def setup(self, path, nbytes):
+    def setup(self, path, size):
+        nbytes = size_bytes(size)
         self.alloc = bind(path, nbytes)
         settle(self.alloc)
 
     @with_attributes(unit="faults")
-    def track_faults_alloc(self, path, nbytes):
+    def track_faults_alloc(self, path, size):
         """Faults taken by the allocation alone."""
+        nbytes = size_bytes(size)
         return fault_split(self.alloc, calls_for(nbytes))[0]
 
     @with_attributes(unit="faults")
-    def track_faults_alloc_and_write(self, path, nbytes):
+    def track_faults_alloc_and_write(self, path, size):
         """Faults taken by the allocation plus writing every element."""
+        nbytes = size_bytes(size)
         return sum(fault_split(self.alloc, calls_for(nbytes)))
 
 
@@ -54,17 +57,19 @@ class ResidentMemory:
 
     version = "1"
 
-    params = (PATH_NAMES, list(TRACK_SIZES))
-    param_names = ("path", "nbytes")
+    params = (PATH_NAMES, size_labels(TRACK_SIZES))
+    param_names = ("path", "size")
 
-    def setup(self, path, nbytes):
+    def setup(self, path, size):
+        nbytes = size_bytes(size)
         self.alloc = bind(path, nbytes)
         resident_bytes()  # raises NotImplementedError (n/a) where RSS cannot be read
         settle(self.alloc, write=False)
 
     @with_attributes(unit="bytes")
-    def track_resident_added(self, path, nbytes):
+    def track_resident_added(self, path, size):
         """Median RSS growth from allocating the array (rounded to whole pages)."""
+        nbytes = size_bytes(size)
         added = []
         for _ in range(calls_for(nbytes)):
             before = resident_bytes()

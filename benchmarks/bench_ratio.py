@@ -6,7 +6,7 @@ page-fault counts of `bench_memory.PageFaults`, are what the history's regressio
 watches; the absolute times of `bench_alloc` are there to read.
 """
 
-from allocbench.catalog import CONTROLS, HISTORY_SIZES
+from allocbench.catalog import CONTROLS, HISTORY_SIZES, size_bytes, size_labels
 from allocbench.harness import sameprocess
 
 from .common import skip_unless_fits, with_attributes
@@ -16,15 +16,17 @@ class OverControl:
     """Median time of the path over median time of its control (`allocbench.catalog.CONTROLS`),
     15 interleaved calls each after 3 settling calls, uint8 1-D."""
 
-    params = (list(CONTROLS), list(HISTORY_SIZES))
-    param_names = ("path", "nbytes")
+    params = (list(CONTROLS), size_labels(HISTORY_SIZES))
+    param_names = ("path", "size")
     timeout = 300
     version = "1"
 
-    def setup(self, path, nbytes):
+    def setup(self, path, size):
+        nbytes = size_bytes(size)
         skip_unless_fits(nbytes)
 
     @with_attributes(unit="ratio")
-    def track_over_control(self, path, nbytes):
+    def track_over_control(self, path, size):
         """1.0: as fast as numpy doing the same work; above 1, slower."""
+        nbytes = size_bytes(size)
         return sameprocess.ratio(path, CONTROLS[path], nbytes)["ratio"]

@@ -7,9 +7,9 @@ ASV = [sys.executable, "-m", "asv"]
 ENV = ("3.11", "1.24.4")
 RELEASES = ("0.48.0", "0.57.1", "0.68.1")
 BENCH = [r"^bench_seed\.SeedPlot", r"^bench_memory\.ResidentMemory\.track_resident_added\("
-         r"'(numba|numpy)\.zeros', 268435456\)",
+         r"'(numba|numpy)\.zeros', '256 MiB'\)",
          r"^bench_alloc\.Alloc\.time_alloc\('(numpy\.zeros|numba\.zeros|mixed\.zeros_in)', "
-         r"(1048576|33554432|268435456)\)", r"^bench_cliff\.", r"^bench_machine\."]  # fmt: skip
+         r"'(1 MiB|32 MiB|256 MiB)'\)", r"^bench_cliff\.", r"^bench_machine\."]  # fmt: skip
 MACHINE = "testbox"
 
 

@@ -79,8 +79,8 @@ def test_size_that_does_not_fit_is_na(monkeypatch):
     monkeypatch.setattr(common, "fits_in_memory", lambda nbytes, copies=1: nbytes < 64 * MiB)
     bench = bench_alloc.Alloc()
     with pytest.raises(NotImplementedError, match="does not fit"):
-        bench.setup("numba.zeros", 256 * MiB)
-    bench.setup("numba.zeros", 1 * MiB)
+        bench.setup("numba.zeros", "256 MiB")
+    bench.setup("numba.zeros", "1 MiB")
     seed = bench_seed.SeedQuestion()
     with pytest.raises(NotImplementedError, match="does not fit"):
         seed.setup(10000)
@@ -92,14 +92,14 @@ def test_size_that_does_not_fit_is_na(monkeypatch):
 )
 def test_time_methods_run(cls, method):
     bench = cls()
-    bench.setup("numba.empty_loop", 1 * MiB)
-    assert getattr(bench, method)("numba.empty_loop", 1 * MiB) is None
+    bench.setup("numba.empty_loop", "1 MiB")
+    assert getattr(bench, method)("numba.empty_loop", "1 MiB") is None
 
 
 def test_layout_parses_its_layouts():
     bench = bench_alloc.Layout()
     for layout in bench_alloc.Layout.params[1]:
-        bench.setup("numba.zeros", layout, 64 * 1024)
+        bench.setup("numba.zeros", layout, "64 KiB")
         array = bench.alloc()
         dtype, _, dims = layout.partition(" ")
         assert array.dtype == dtype and array.ndim == (2 if dims else 1)
@@ -110,9 +110,9 @@ def test_page_faults_tell_eager_from_lazy_zeroing():
     faults = {}
     for path in ("numpy.zeros", "numba.zeros"):
         bench = bench_memory.PageFaults()
-        bench.setup(path, 64 * MiB)
-        faults[path] = bench.track_faults_alloc(path, 64 * MiB)
-        written = bench.track_faults_alloc_and_write(path, 64 * MiB)
+        bench.setup(path, "64 MiB")
+        faults[path] = bench.track_faults_alloc(path, "64 MiB")
+        written = bench.track_faults_alloc_and_write(path, "64 MiB")
         assert written >= 64 * MiB // (2 * MiB)  # writing always faults, at least per huge page
     assert faults["numba.zeros"] >= 64 * MiB // 4096 // 2
     assert faults["numpy.zeros"] <= 16
@@ -122,8 +122,8 @@ def test_resident_memory_tells_eager_from_lazy_zeroing():
     added = {}
     for path in ("numpy.zeros", "numba.zeros"):
         bench = bench_memory.ResidentMemory()
-        bench.setup(path, 64 * MiB)
-        added[path] = bench.track_resident_added(path, 64 * MiB)
+        bench.setup(path, "64 MiB")
+        added[path] = bench.track_resident_added(path, "64 MiB")
     assert added["numba.zeros"] >= 60 * MiB
     assert added["numpy.zeros"] <= 1 * MiB
 
@@ -133,12 +133,12 @@ def test_fresh_process_benchmark(monkeypatch):
     monkeypatch.setattr(bench_fresh, "HEADLINE_PATHS", ["numba.zeros"])
     bench = bench_fresh.FreshProcess()
     figures = bench.setup_cache()
-    bench.setup(figures, "numba.zeros", 16 * MiB)
+    bench.setup(figures, "numba.zeros", "16 MiB")
     # The first 16 MiB block comes from fresh mmap'd pages: numba zeroes and faults each one.
-    assert bench.track_first_call_faults(figures, "numba.zeros", 16 * MiB) >= 16 * MiB // 4096 // 2
-    assert bench.track_first_call_seconds(figures, "numba.zeros", 16 * MiB) > 0
+    assert bench.track_first_call_faults(figures, "numba.zeros", "16 MiB") >= 16 * MiB // 4096 // 2
+    assert bench.track_first_call_seconds(figures, "numba.zeros", "16 MiB") > 0
     with pytest.raises(NotImplementedError):
-        bench.setup(figures, "numba.zeros", 1 * MiB)
+        bench.setup(figures, "numba.zeros", "1 MiB")
 
 
 def test_seed_benchmarks_run():
@@ -153,9 +153,9 @@ def test_huge_page_advice_switch_is_restored():
         pytest.skip("this numpy has no huge-page switch")
     bench = bench_alloc.HugePageAdvice()
     before = bench_alloc._set_madvise_hugepage(True)
-    bench.setup("numpy.zeros", "off", 16 * MiB)
+    bench.setup("numpy.zeros", "off", "16 MiB")
     assert bench_alloc._set_madvise_hugepage(False) is False  # setup turned it off
-    bench.teardown("numpy.zeros", "off", 16 * MiB)
+    bench.teardown("numpy.zeros", "off", "16 MiB")
     assert bench_alloc._set_madvise_hugepage(before) is True  # teardown turned it back on
 
 
@@ -175,21 +175,21 @@ def test_tunables_without_glibc_are_na(monkeypatch):
     monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=131072")
     monkeypatch.setattr(common, "glibc_version", lambda: None)
     with pytest.raises(NotImplementedError, match="not glibc"):
-        bench_alloc.Alloc().setup("numpy.zeros", 1 * MiB)
+        bench_alloc.Alloc().setup("numpy.zeros", "1 MiB")
     figures = bench_cliff._locate(None)
     with pytest.raises(NotImplementedError, match="not glibc"):
         bench_cliff.Cliff().setup(figures)
 
 
 def test_fix_ratio_runs():
-    value = bench_fix.FixAgainstNumpy().track_allocbench_over_numpy(1 * MiB, "write")
+    value = bench_fix.FixAgainstNumpy().track_allocbench_over_numpy("1 MiB", "write")
     assert 0.1 < value < 10
 
 
 def test_inside_njit_ratio_runs():
     bench = bench_fix.FixInsideNjit()
     for use in ("alone", "write"):
-        assert 0.01 < bench.track_allocbench_in_njit_over_numpy(64 * 2**10, use) < 100
+        assert 0.01 < bench.track_allocbench_in_njit_over_numpy("64 KiB", use) < 100
 
 
 def test_every_class_has_an_explicit_version():

@@ -89,7 +89,7 @@ def test_history_selection_names_real_benchmark_parameters():
     write = [n for n in _names(bench_alloc.AllocAndWrite, "time_alloc_and_write")
              if any(r.search(n) for r in regexes)]  # fmt: skip
     assert len(alloc) == 6 * 6 and len(write) == 4 * 2
-    assert "bench_alloc.Alloc.time_alloc('numba.zeros', 268435456)" in alloc
+    assert "bench_alloc.Alloc.time_alloc('numba.zeros', '256 MiB')" in alloc
     assert not any("1073741824" in n for n in alloc)
 
 
@@ -160,12 +160,12 @@ def _first_commit_rule(conf, name):
 @pytest.mark.parametrize(
     "name, watched",
     [
-        ("bench_alloc.Alloc.time_alloc('numba.zeros', 268435456)", False),
+        ("bench_alloc.Alloc.time_alloc('numba.zeros', '256 MiB')", False),
         ("bench_seed.SeedPlot.time_numpy_zeros(4100)", False),
         ("bench_machine.Glibc.track_glibc_version", False),
-        ("bench_memory.PageFaults.track_faults_alloc('numpy.zeros', 65536)", False),
-        ("bench_memory.PageFaults.track_faults_alloc('numba.zeros', 65536)", True),
-        ("bench_ratio.OverControl.track_over_control('numba.zeros', 268435456)", True),
+        ("bench_memory.PageFaults.track_faults_alloc('numpy.zeros', '64 KiB')", False),
+        ("bench_memory.PageFaults.track_faults_alloc('numba.zeros', '64 KiB')", True),
+        ("bench_ratio.OverControl.track_over_control('numba.zeros', '256 MiB')", True),
         ("bench_explain.CompiledCode.track_whole_block_fills('numba.zeros')", True),
     ],
 )

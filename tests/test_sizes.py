@@ -52,6 +52,19 @@ def test_shape_rejects_bad_requests(nbytes, dtype, ndim):
 def test_format_size():
     assert sizes.format_size(4 * KiB) == "4 KiB"
     assert sizes.format_size(32 * MiB) == "32 MiB"
-    assert sizes.format_size(32 * MiB - 4 * KiB) == "32764 KiB"
+    assert sizes.format_size(32 * MiB - 4 * KiB) == "32 MiB - 4 KiB"
+    assert sizes.format_size(32 * MiB + 8 * KiB) == "32 MiB + 8 KiB"
+    assert sizes.format_size(12 * KiB) == "12 KiB"
     assert sizes.format_size(1 * GiB) == "1 GiB"
     assert sizes.format_size(100) == "100 B"
+
+
+def test_size_labels_read_back_to_the_same_bytes():
+    for grid in sizes.GRIDS.values():
+        assert [sizes.size_bytes(label) for label in sizes.size_labels(grid)] == list(grid)
+
+
+@pytest.mark.parametrize("label", ["", "4", "4 KB", "x MiB", "32 MiB - 4", "32 MiB * 4 KiB"])
+def test_size_labels_that_are_not_sizes_are_refused(label):
+    with pytest.raises(ValueError, match="not a size"):
+        sizes.size_bytes(label)

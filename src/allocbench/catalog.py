@@ -7,7 +7,7 @@ the suite (and the asv install step on Python 3.8) can import it without numpy o
 
 from __future__ import annotations
 
-from typing import Dict, NamedTuple, Optional, Tuple
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 
 class PathInfo(NamedTuple):
@@ -177,11 +177,42 @@ GRIDS = {
 
 
 def format_size(nbytes: int) -> str:
-    """Human-readable size: '4 KiB', '32 MiB', '32764 KiB'."""
-    for unit, name in ((GiB, "GiB"), (MiB, "MiB"), (KiB, "KiB")):
+    """Human-readable size: '4 KiB', '32 MiB', '32 MiB - 4 KiB', '1 GiB', '100 B'.
+
+    A size a page or two off a whole MiB is written that way, as the cliff's neighbours are.
+    """
+    for unit, name in ((GiB, "GiB"), (MiB, "MiB")):
         if nbytes >= unit and nbytes % unit == 0:
             return f"{nbytes // unit} {name}"
+    whole = round(nbytes / MiB)
+    offset = nbytes - whole * MiB
+    if whole and offset % KiB == 0 and abs(offset) < MiB // 8:
+        return f"{whole} MiB {'+' if offset > 0 else '-'} {abs(offset) // KiB} KiB"
+    if nbytes >= KiB and nbytes % KiB == 0:
+        return f"{nbytes // KiB} KiB"
     return f"{nbytes} B"
+
+
+def size_bytes(label: str) -> int:
+    """The bytes of a size written by format_size ('32 MiB - 4 KiB' -> 33550336)."""
+    units = {"B": 1, "KiB": KiB, "MiB": MiB, "GiB": GiB}
+    words = label.split()
+    try:
+        total = int(words[0]) * units[words[1]]
+        if len(words) == 5 and words[2] in "+-":
+            total += (1 if words[2] == "+" else -1) * int(words[3]) * units[words[4]]
+        elif len(words) != 2:
+            raise ValueError(label)
+    except (ValueError, KeyError, IndexError):
+        raise ValueError(f"not a size like '4 KiB' or '32 MiB - 4 KiB': {label!r}") from None
+    return total
+
+
+def size_labels(sizes: Tuple[int, ...]) -> List[str]:
+    """The sizes as benchmark parameters: labels, so that asv draws them evenly spaced and
+    named on its size axis (it draws numbers on a linear axis, where everything under the
+    largest is squashed against zero)."""
+    return [format_size(n) for n in sizes]
 
 
 class Bench:

@@ -9,7 +9,13 @@ from __future__ import annotations
 import re
 from typing import Dict, List, Optional, Sequence
 
-from allocbench.catalog import HEADLINE_PATHS, HISTORY_SIZES, USE_HISTORY_SIZES, WRITE_PATHS
+from allocbench.catalog import (
+    HEADLINE_PATHS,
+    HISTORY_SIZES,
+    USE_HISTORY_SIZES,
+    WRITE_PATHS,
+    size_labels,
+)
 from allocbench.history.environments import Environment
 from allocbench.history.releases import Release, find
 
@@ -30,11 +36,11 @@ def history_benchmarks() -> List[str]:
     times, page faults and same-process ratios), the seed's own benchmarks, the cliff's
     bisection, the compiled code's calls, and the machine facts."""
     paths, writers = _alternatives(HEADLINE_PATHS), _alternatives(WRITE_PATHS)
-    sizes = _alternatives(HISTORY_SIZES)
+    sizes = _alternatives(size_labels(HISTORY_SIZES))
     return [
         rf"^bench_alloc\.Alloc\.time_alloc\(({paths}), ({sizes})\)$",
         rf"^bench_alloc\.AllocAndWrite\.time_alloc_and_write\(({writers}), "
-        rf"({_alternatives(USE_HISTORY_SIZES)})\)$",
+        rf"({_alternatives(size_labels(USE_HISTORY_SIZES))})\)$",
         r"^bench_seed\.",
         r"^bench_cliff\.",
         r"^bench_machine\.",

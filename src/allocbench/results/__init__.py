@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 from asv import results as asv_results
 from asv import util as asv_util
 
-from allocbench.catalog import MiB
+from allocbench.catalog import MiB, size_bytes
 from allocbench.errors import UserError
 
 PathLike = Union[str, pathlib.Path]
@@ -39,10 +39,17 @@ class Record:
 
 
 def _parse_param(text: str) -> object:
+    """A parameter's value as asv wrote it (its repr); a size label ('32 MiB') as bytes."""
     try:
-        return ast.literal_eval(text)
+        value = ast.literal_eval(text)
     except (ValueError, SyntaxError):
         return text
+    if isinstance(value, str):
+        try:
+            return size_bytes(value)
+        except ValueError:
+            pass
+    return value
 
 
 def _measured(value: object) -> Optional[float]:
