@@ -1,8 +1,9 @@
 """The seed question's own code (shared/seed/000), timed as its author timed it."""
 
-from allocbench.harness import seed
+from allocbench.catalog import SWEEP_NS
+from allocbench.harness import seed, sweep
 
-from .common import OneRound, skip_unless_fits
+from .common import OneRound, skip_unless_fits, skip_where_tunables_do_nothing, with_attributes
 
 
 class SeedQuestion(OneRound):
@@ -59,3 +60,42 @@ class SeedPlot(OneRound):
     def time_numba_loop(self, n):
         """np.empty((2n, n), float32) filled with zeros by a nested loop inside @jit."""
         seed.numba_loop(n)
+
+
+class SeedSweep:
+    """The seed's figure: its three functions at 105 sizes from 0 to 127 MiB (n from 0 to
+    4080), timed alternately at each size in one process (`allocbench.harness.sweep`), median
+    of 3 calls each. Graph it with n as the x-axis: 2048 is 32 MiB, where numba's np.zeros
+    leaves numpy's behind."""
+
+    version = "1"
+
+    params = [list(SWEEP_NS)]
+    param_names = ["n"]
+    timeout = 600
+
+    def setup_cache(self):
+        try:
+            skip_where_tunables_do_nothing()
+        except NotImplementedError as exc:
+            return {"skipped": str(exc)}
+        return sweep.sweep(SWEEP_NS)
+
+    def setup(self, figures, n):
+        if "skipped" in figures:
+            raise NotImplementedError(figures["skipped"])
+
+    @with_attributes(unit="seconds")
+    def track_numpy_zeros(self, figures, n):
+        """np.zeros((n, n)) from Python, reshaped: the seed's 'Numpy zeros (calloc)'."""
+        return figures["numpy_zeros"][SWEEP_NS.index(n)]
+
+    @with_attributes(unit="seconds")
+    def track_numba_zeros(self, figures, n):
+        """The same inside @jit(nopython=True): the seed's 'Numba zeros'."""
+        return figures["numba_zeros"][SWEEP_NS.index(n)]
+
+    @with_attributes(unit="seconds")
+    def track_numba_loop(self, figures, n):
+        """np.empty((2n, n), float32) + a nested loop writing zeros: 'Numba nested loop'."""
+        return figures["numba_loop"][SWEEP_NS.index(n)]

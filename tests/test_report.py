@@ -9,6 +9,7 @@ from allocbench import report
 from allocbench.catalog import Bench, MiB
 from allocbench.cli import main
 from allocbench.history import ledger, releases
+from allocbench.report import runs
 
 COLUMNS = ["result", "params", "version", "started_at", "duration"]
 PATHS = ["'numpy.zeros'", "'numba.zeros'", "'mixed.zeros_in'", "'allocbench.zeros'"]
@@ -18,7 +19,7 @@ SIZES = [str(1 * MiB), str(32 * MiB), str(256 * MiB)]
 @pytest.fixture(scope="module")
 def hashes():
     table = releases.load()
-    return {r.numba: h for h, r in report.release_by_commit(table).items()}
+    return {r.numba: h for h, r in runs.release_by_commit(table).items()}
 
 
 def _alloc(numba_256):

@@ -152,6 +152,10 @@ INSIDE_NJIT_SIZES = (4 * KiB, 64 * KiB, 1 * MiB, 16 * MiB)
 #: First call in a fresh process against steady state.
 FRESH_SIZES = (1 * MiB, 16 * MiB, 256 * MiB)
 
+#: The seed's figure: n for its (n, n) float64 arrays, 0 to 4080 in steps of 40 (0 to 127
+#: MiB; the seed stepped by 10 up to 4100), and 2047 and 2048 (2048 x 2048 x 8 is 32 MiB).
+SWEEP_NS = tuple(sorted({*range(0, 4096, 40), 2047, 2048}))
+
 #: The dtypes every path supports; the first is the suite's default.
 DTYPES = ("float64", "float32", "int64", "uint8")
 
@@ -230,6 +234,9 @@ class Bench:
     FRESH_FIRST = "bench_fresh.FreshProcess.track_first_call_seconds"
     FRESH_STEADY = "bench_fresh.FreshProcess.track_steady_seconds"
     SEED_NUMBA = "bench_seed.SeedPlot.time_numba_zeros"
+    SWEEP_NUMPY = "bench_seed.SeedSweep.track_numpy_zeros"
+    SWEEP_NUMBA = "bench_seed.SeedSweep.track_numba_zeros"
+    SWEEP_LOOP = "bench_seed.SeedSweep.track_numba_loop"
     SEED_NUMPY = "bench_seed.SeedPlot.time_numpy_zeros"
     RESIDENT = "bench_memory.ResidentMemory.track_resident_added"
     FAULTS_ALLOC = "bench_memory.PageFaults.track_faults_alloc"

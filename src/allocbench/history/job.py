@@ -31,6 +31,8 @@ from allocbench.history.selection import (
     BRIDGE_ENVS,
     choose,
     history_benchmarks,
+    once_benchmarks,
+    once_environment,
     plan,
     tunables_benchmarks,
 )
@@ -77,7 +79,7 @@ def _environments(conf: dict, table: Sequence[Release], options: Options) -> lis
     return envs
 
 
-def _asv_run_command(each, hashfile: str, options: Options) -> List[str]:
+def _asv_run_command(each, hashfile: str, options: Options, selection: Sequence[str]) -> List[str]:
     command = [sys.executable, "-m", "asv", "run", "-E", each.name, f"HASHFILE:{hashfile}"]
     command += ["--show-stderr"]
     command += ["--machine", options.machine] if options.machine else []
@@ -85,10 +87,21 @@ def _asv_run_command(each, hashfile: str, options: Options) -> List[str]:
     command += ["--quick"] if options.quick else []
     # asv's forkserver forks after numba and LLVM are loaded, which macOS does not allow.
     command += ["--launch-method", "spawn"] if sys.platform == "darwin" else []
-    selection = tunables_benchmarks() if each.tunables else history_benchmarks()
-    for regex in selection if options.bench is None else options.bench:
+    for regex in selection:
         command += ["--bench", regex]
     return command
+
+
+def _measure(root: pathlib.Path, env: dict, each, releases: Sequence[str], hashes: Dict[str, str],
+             options: Options, selection: Sequence[str]) -> None:  # fmt: skip
+    """asv run in environment `each` over `releases` with the benchmark regexes `selection`."""
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+        f.write("".join(hashes[version] + "\n" for version in releases))
+    try:
+        # asv exits 2 when some benchmark failed; that is a result, not a stop.
+        _run(_asv_run_command(each, f.name, options, selection), root, env, ok=(0, 2))
+    finally:
+        os.unlink(f.name)
 
 
 def run(root: pathlib.Path, table: Sequence[Release], options: Options) -> Dict[str, List[str]]:
@@ -107,7 +120,9 @@ def run(root: pathlib.Path, table: Sequence[Release], options: Options) -> Dict[
         _run([*asv, "machine", "--yes", *on], root, env)
 
     done: Dict[str, List[str]] = {}
-    for each, runnable in plan(chosen, envs).items():
+    planned = plan(chosen, envs)
+    once = once_environment(planned)
+    for each, runnable in planned.items():
         if not runnable:
             continue
         if found.get(each.python) is None:
@@ -119,14 +134,15 @@ def run(root: pathlib.Path, table: Sequence[Release], options: Options) -> Dict[
         env_dir = root / conf.get("env_dir", "env") / each.dir_name
         if forget_stale_install(env_dir, root / "src" / "allocbench"):
             print(f"{each.name}: the package changed since it was installed; reinstalling")
-        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
-            f.write("".join(hashes[r.numba] + "\n" for r in runnable))
         started = time.monotonic()
-        try:
-            # asv exits 2 when some benchmark failed; that is a result, not a stop.
-            _run(_asv_run_command(each, f.name, options), root, env, ok=(0, 2))
-        finally:
-            os.unlink(f.name)
+        if options.bench is not None:
+            selection: Sequence[str] = options.bench
+        else:
+            selection = tunables_benchmarks() if each.tunables else history_benchmarks()
+        versions = [r.numba for r in runnable]
+        _measure(root, env, each, versions, hashes, options, selection)
+        if options.bench is None and each == once:
+            _measure(root, env, each, versions[-1:], hashes, options, once_benchmarks())
         print(f"{each.name}: {len(runnable)} releases in {time.monotonic() - started:.0f} s")
         done[each.name] = [r.numba for r in runnable]
     if options.publish:

@@ -41,13 +41,36 @@ def history_benchmarks() -> List[str]:
         rf"^bench_alloc\.Alloc\.time_alloc\(({paths}), ({sizes})\)$",
         rf"^bench_alloc\.AllocAndWrite\.time_alloc_and_write\(({writers}), "
         rf"({_alternatives(size_labels(USE_HISTORY_SIZES))})\)$",
-        r"^bench_seed\.",
+        r"^bench_seed\.Seed(Question|Plot)\.",
         r"^bench_cliff\.",
         r"^bench_machine\.",
         r"^bench_explain\.",
         rf"^bench_memory\.PageFaults\.track_faults_alloc\w*\(({paths}), ({sizes})\)$",
         r"^bench_ratio\.",
     ]
+
+
+def once_benchmarks() -> List[str]:
+    """What the main job measures once, for the newest release in the newest plain
+    environment: the fix against numpy's and numba's np.zeros, the seed's dense figure, numpy's
+    huge-page advice on and off, resident memory and the first call in a fresh process."""
+    paths = _alternatives(HEADLINE_PATHS)
+    return [
+        r"^bench_fix\.",
+        r"^bench_seed\.SeedSweep\.",
+        r"^bench_alloc\.HugePageAdvice\.",
+        rf"^bench_memory\.ResidentMemory\.\w+\(({paths}), ",
+        r"^bench_fresh\.",
+    ]
+
+
+def once_environment(planned: Dict[Environment, List[Release]]) -> Optional[Environment]:
+    """The environment that measures `once_benchmarks`: the last plain one (no tunables) that
+    runs the newest release chosen."""
+    newest = max((r for chosen in planned.values() for r in chosen), key=lambda r: r.key,
+                 default=None)  # fmt: skip
+    plain = [e for e, chosen in planned.items() if not e.tunables and newest in chosen]
+    return plain[-1] if plain else None
 
 
 def tunables_benchmarks() -> List[str]:

@@ -11,80 +11,21 @@ from __future__ import annotations
 import math
 import pathlib
 import statistics
-import tempfile
-from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Union
 
 from allocbench.catalog import HEADLINE_SIZE, MMAP_THRESHOLD_MAX, Bench, MiB, format_size
-from allocbench.history import ledger
 from allocbench.history.releases import Release
-from allocbench.results import Record, ResultsError, load
+from allocbench.report.figures import plot_ratio_by_release, plot_seed_figure
+from allocbench.report.runs import TUNED, Run, by_series, collect, headline
+from allocbench.results import ResultsError, load
 
 PathLike = Union[str, pathlib.Path]
 
 THP_NAMES = {0: "never", 1: "madvise", 2: "always"}
-TUNED = "-GLIBC_TUNABLES"
 #: A ratio this large counts as "the slowdown".
 SLOW = 10.0
 #: Releases whose 256 MiB ratios stay within this factor of each other changed nothing.
 SAME = 3.0
-
-
-@dataclass
-class Run:
-    """Every figure of one machine, environment and commit."""
-
-    machine: str
-    env: str
-    commit: str
-    release: Optional[Release]
-    values: Dict[Tuple[str, Tuple[object, ...]], float] = field(default_factory=dict)
-
-    @property
-    def label(self) -> str:
-        return self.release.numba if self.release else self.commit[:8]
-
-    def get(self, benchmark: str, *params: object) -> Optional[float]:
-        return self.values.get((benchmark, tuple(params)))
-
-    def ratio(self, benchmark: str, slow: str, fast: str, nbytes: int) -> Optional[float]:
-        top, bottom = self.get(benchmark, slow, nbytes), self.get(benchmark, fast, nbytes)
-        return top / bottom if top and bottom else None
-
-
-def release_by_commit(table: Sequence[Release]) -> Dict[str, Release]:
-    """Commit hash -> release, from a ledger built afresh (its hashes are the same anywhere)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        hashes = ledger.build(table, pathlib.Path(tmp) / "ledger")
-    return dict(zip(hashes, table))
-
-
-def collect(
-    records: Sequence[Record], table: Sequence[Release], machine: Optional[str] = None
-) -> List[Run]:
-    """Runs in release order (unknown commits last), for one machine or all."""
-    machines = sorted({r.machine for r in records})
-    if machine is not None and machine not in machines:
-        raise ResultsError(f"no results from machine {machine!r}; there are: {', '.join(machines)}")
-    by_commit = release_by_commit(table)
-    runs: Dict[Tuple[str, str, str], Run] = {}
-    for r in records:
-        if r.value is None or (machine is not None and r.machine != machine):
-            continue
-        key = (r.machine, r.env, r.commit)
-        if key not in runs:
-            runs[key] = Run(r.machine, r.env, r.commit, by_commit.get(r.commit))
-        runs[key].values[(r.benchmark, r.params)] = r.value
-    order = {c: i for i, c in enumerate(by_commit)}
-    return sorted(runs.values(), key=lambda u: (u.machine, u.env, order.get(u.commit, 1e9)))
-
-
-def _series(runs: Sequence[Run]) -> Dict[Tuple[str, str], List[Run]]:
-    grouped: Dict[Tuple[str, str], List[Run]] = defaultdict(list)
-    for run in runs:
-        grouped[(run.machine, run.env)].append(run)
-    return dict(grouped)
 
 
 def _x(value: Optional[float], digits: int = 3) -> str:
@@ -145,17 +86,12 @@ def _cliff_table(runs: Sequence[Run]) -> List[str]:
     return lines
 
 
-def _headline(run: Run) -> Optional[float]:
-    measured = run.ratio(Bench.ALLOC, "numba.zeros", "numpy.zeros", HEADLINE_SIZE)
-    return measured if measured is not None else run.get(Bench.CLIFF_RATIO, HEADLINE_SIZE)
-
-
 def summary(runs: Sequence[Run]) -> List[str]:
     """Plain sentences about where the slowdown appears and whether a release changed it."""
     lines: List[str] = []
     # Runs under glibc tunables are the test of the mechanism, reported on their own.
     labelled = [r for r in runs if r.release and TUNED not in r.env]
-    ratios = [(r, _headline(r)) for r in labelled]
+    ratios = [(r, headline(r)) for r in labelled]
     ratios = [(r, q) for r, q in ratios if q is not None]
     if not ratios:
         return ["These results hold no numba.zeros / numpy.zeros figure at 256 MiB, so they "
@@ -168,7 +104,7 @@ def summary(runs: Sequence[Run]) -> List[str]:
     where = "every" if len(slow) == len(ratios) else f"{len(slow)} of {len(ratios)}"
     lines.append(
         f"- **The slowdown is there in {where} release and environment measured** "
-        f"(numba {releases[0][1]} to {releases[-1][1]}, {len(_series(labelled))} "
+        f"(numba {releases[0][1]} to {releases[-1][1]}, {len(by_series(labelled))} "
         f"machine/environment series): at 256 MiB, np.zeros inside @njit takes "
         f"{_span([low, high], _x)} numpy's time for allocation alone."
     )
@@ -202,8 +138,8 @@ def summary(runs: Sequence[Run]) -> List[str]:
             f"- On the size grid (a fresh process per size), numba.zeros is {SLOW:g}x or more "
             f"slower than numpy.zeros from {_span(grid, _bytes)} up."
         )
-    for (machine, env), series in _series(labelled).items():
-        points = [(r.label, _headline(r)) for r in series if _headline(r) is not None]
+    for (machine, env), series in by_series(labelled).items():
+        points = [(r.label, headline(r)) for r in series if headline(r) is not None]
         if len(points) < 2:
             continue
         values = [q for _, q in points]
@@ -326,74 +262,6 @@ def fresh_table(runs: Sequence[Run]) -> List[str]:
             "| --- | --- | --- | --- | --- | --- |", *rows]  # fmt: skip
 
 
-def plot_seed_figure(runs: Sequence[Run], path: pathlib.Path) -> Optional[str]:
-    """The seed's figure from real results: time against size, one line per path."""
-    candidates = [r for r in runs if any(b == Bench.ALLOC for b, _ in r.values) and r.release]
-    if not candidates:
-        return None
-    run = max(candidates, key=lambda r: (sum(b == Bench.ALLOC for b, _ in r.values), r.release.key))
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    paths = sorted({p[0] for b, p in run.values if b == Bench.ALLOC})
-    fig, ax = plt.subplots(figsize=(8, 5))
-    for name in paths:
-        points = sorted(
-            (p[1], v) for (b, p), v in run.values.items() if b == Bench.ALLOC and p[0] == name
-        )
-        if len(points) > 1:
-            ax.plot([n / MiB for n, _ in points], [v for _, v in points], marker=".", label=name)
-    ax.axvline(MMAP_THRESHOLD_MAX / MiB, color="gray", lw=0.8)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("Size of array in MiB")
-    ax.set_ylabel("Time per allocation (s)")
-    ax.set_title(f"Allocation alone: numba {run.label}, {run.env}, {run.machine}")
-    ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return f"numba {run.label}, {run.env} on {run.machine}"
-
-
-def plot_ratio_by_release(runs: Sequence[Run], path: pathlib.Path) -> bool:
-    """numba.zeros / numpy.zeros at 256 MiB against the numba release date."""
-    series = {
-        key: [(r.release.released, _headline(r), r.label) for r in rs if r.release]
-        for key, rs in _series(runs).items()
-        if TUNED not in key[1]
-    }
-    series = {k: [p for p in v if p[1] is not None] for k, v in series.items()}
-    series = {k: v for k, v in series.items() if v}
-    if not series:
-        return False
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(9, 5))
-    for (machine, env), points in sorted(series.items()):
-        ax.plot([p[0] for p in points], [p[1] for p in points], marker="o",
-                label=f"{env.replace('virtualenv-', '')} ({machine})")  # fmt: skip
-        for when, ratio, label in points:
-            ax.annotate(label, (when, ratio), fontsize=6, xytext=(2, 3),
-                        textcoords="offset points")  # fmt: skip
-    ax.set_yscale("log")
-    ax.set_ylim(1, 10 * max(p[1] for points in series.values() for p in points))
-    ax.axhline(1, color="gray", lw=0.8)
-    ax.set_xlabel("numba release date")
-    ax.set_ylabel("numba np.zeros / numpy np.zeros, 256 MiB")
-    ax.set_title("The slowdown by numba release (allocation alone)")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return True
-
-
 def write(
     results_dir: PathLike,
     out_dir: PathLike,
@@ -429,7 +297,7 @@ def write(
     ]
     lines += ["## The machines", "", *machines(runs), ""]
     lines += ["## The mechanism: the same runs under glibc tunables", "", *tunables(runs), ""]
-    for (machine_name, env), series in _series(runs).items():
+    for (machine_name, env), series in by_series(runs).items():
         lines += [f"## {env} on {machine_name}", "", *_cliff_table(series), ""]
     lines += ["## First call against steady state", "", *fresh_table(runs), ""]
     seed = plot_seed_figure(runs, out / "seed_figure.png")

@@ -1,0 +1,85 @@
+"""The results as runs: every figure of one machine, environment and numba release.
+
+Each commit is named by its numba release through a ledger built afresh from the release
+table (its hashes are the same on every machine).
+"""
+
+from __future__ import annotations
+
+import pathlib
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from allocbench.catalog import HEADLINE_SIZE, Bench
+from allocbench.history import ledger
+from allocbench.history.releases import Release
+from allocbench.results import Record, ResultsError
+
+#: What the environments under glibc tunables have in their names.
+TUNED = "-GLIBC_TUNABLES"
+
+
+@dataclass
+class Run:
+    """Every figure of one machine, environment and commit."""
+
+    machine: str
+    env: str
+    commit: str
+    release: Optional[Release]
+    values: Dict[Tuple[str, Tuple[object, ...]], float] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return self.release.numba if self.release else self.commit[:8]
+
+    def get(self, benchmark: str, *params: object) -> Optional[float]:
+        return self.values.get((benchmark, tuple(params)))
+
+    def ratio(self, benchmark: str, slow: str, fast: str, nbytes: int) -> Optional[float]:
+        top, bottom = self.get(benchmark, slow, nbytes), self.get(benchmark, fast, nbytes)
+        return top / bottom if top and bottom else None
+
+
+def release_by_commit(table: Sequence[Release]) -> Dict[str, Release]:
+    """Commit hash -> release, from a ledger built afresh (its hashes are the same anywhere)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        hashes = ledger.build(table, pathlib.Path(tmp) / "ledger")
+    return dict(zip(hashes, table))
+
+
+def collect(
+    records: Sequence[Record], table: Sequence[Release], machine: Optional[str] = None
+) -> List[Run]:
+    """Runs in release order (unknown commits last), for one machine or all."""
+    machines = sorted({r.machine for r in records})
+    if machine is not None and machine not in machines:
+        raise ResultsError(f"no results from machine {machine!r}; there are: {', '.join(machines)}")
+    by_commit = release_by_commit(table)
+    runs: Dict[Tuple[str, str, str], Run] = {}
+    for r in records:
+        if r.value is None or (machine is not None and r.machine != machine):
+            continue
+        key = (r.machine, r.env, r.commit)
+        if key not in runs:
+            runs[key] = Run(r.machine, r.env, r.commit, by_commit.get(r.commit))
+        runs[key].values[(r.benchmark, r.params)] = r.value
+    order = {c: i for i, c in enumerate(by_commit)}
+    return sorted(runs.values(), key=lambda u: (u.machine, u.env, order.get(u.commit, 1e9)))
+
+
+def by_series(runs: Sequence[Run]) -> Dict[Tuple[str, str], List[Run]]:
+    """The runs grouped by (machine, environment), in their order."""
+    grouped: Dict[Tuple[str, str], List[Run]] = defaultdict(list)
+    for run in runs:
+        grouped[(run.machine, run.env)].append(run)
+    return dict(grouped)
+
+
+def headline(run: Run) -> Optional[float]:
+    """numba.zeros / numpy.zeros at 256 MiB, allocation alone: from the grid, else the cliff's
+    same-process ratio."""
+    measured = run.ratio(Bench.ALLOC, "numba.zeros", "numpy.zeros", HEADLINE_SIZE)
+    return measured if measured is not None else run.get(Bench.CLIFF_RATIO, HEADLINE_SIZE)
