@@ -1,14 +1,19 @@
-"""Where the cliff is: bisected sizes and same-process ratios, from `allocbench.cliff`."""
+"""Where the cliff is, to the byte: measured in fresh processes, predicted from glibc's rules,
+bisected inside one long-lived process, and the same-process ratios
+(`allocbench.harness.cliff`)."""
 
-from allocbench.catalog import RATIO_SIZES
+from allocbench.catalog import RATIO_SIZES, size_bytes, size_labels
 from allocbench.harness import cliff
 
 from .common import skip_where_tunables_do_nothing, with_attributes
 
+#: The two cliffs' keys in the figures of `cliff.locate`.
+NUMPY, NUMBA = "numpy_zeros_lazy_from", "numba_zeros_faults_every_page_from"
+
 
 def _locate(self):
-    # Shared by both classes: asv keys setup_cache by the function's source line, so the
-    # bisection runs once per environment, not once per class.
+    # Shared by every class: asv keys setup_cache by the function's source line, so the
+    # measurement runs once per environment, not once per class.
     try:
         skip_where_tunables_do_nothing()
         return cliff.locate()
@@ -25,9 +30,9 @@ def _setup(self, figures, *params):
 
 
 class Cliff:
-    """The sizes, to within one page, from which numpy's np.zeros stays lazy and from which
-    numba's np.zeros faults in every page, bisected inside one benchmark process; and the
-    numba/numpy time ratio at fixed sizes, measured in that same process."""
+    """The sizes, to the byte, from which numpy's np.zeros stays lazy and from which numba's
+    np.zeros faults in every page, each size probed in a fresh process that allocates only
+    that size (as asv's one process per benchmark, or a fresh %timeit, does)."""
 
     version = "1"
 
@@ -38,12 +43,63 @@ class Cliff:
     @with_attributes(unit="bytes")
     def track_numpy_zeros_lazy_from(self, figures):
         """Smallest size (bytes) from which numpy's np.zeros hands out fresh, untouched pages."""
-        return figures["numpy_zeros_lazy_from"]
+        return figures[NUMPY]["measured"]
 
     @with_attributes(unit="bytes")
     def track_numba_zeros_faults_every_page_from(self, figures):
         """Smallest size (bytes) from which numba's np.zeros faults in every page it zeroes."""
-        return figures["numba_zeros_faults_every_page_from"]
+        return figures[NUMBA]["measured"]
+
+
+def _setup_predicted(self, figures):
+    _setup(self, figures)
+    if figures["prediction_unavailable"]:
+        raise NotImplementedError(figures["prediction_unavailable"])
+
+
+class CliffPredicted:
+    """The same sizes as glibc malloc's rules predict them for this machine: its page size, its
+    tunables, the heap a fresh process inherits, and the bytes each path asks for beyond the
+    array (numpy none, numba its NRT header and alignment slack)."""
+
+    version = "1"
+
+    timeout = 300
+    setup_cache = _locate
+    setup = _setup_predicted
+
+    @with_attributes(unit="bytes")
+    def track_numpy_zeros_lazy_from(self, figures):
+        """Smallest size (bytes) whose calloc glibc serves from fresh mmap'd pages every call."""
+        return figures[NUMPY]["predicted"]
+
+    @with_attributes(unit="bytes")
+    def track_numba_zeros_faults_every_page_from(self, figures):
+        """Smallest size (bytes) whose NRT malloc glibc serves from fresh mmap'd pages every
+        call, which numba then zeroes page by page."""
+        return figures[NUMBA]["predicted"]
+
+
+class CliffOneProcess:
+    """The same sizes, to the page, bisected inside one long-lived process: what a process with
+    that history sees, as every probe inherits the heap top and the mmap threshold that the
+    probes before it left."""
+
+    version = "1"
+
+    timeout = 300
+    setup_cache = _locate
+    setup = _setup
+
+    @with_attributes(unit="bytes")
+    def track_numpy_zeros_lazy_from(self, figures):
+        """Smallest size (bytes), in one process, from which numpy's np.zeros stays lazy."""
+        return figures[NUMPY]["one_process"]
+
+    @with_attributes(unit="bytes")
+    def track_numba_zeros_faults_every_page_from(self, figures):
+        """Smallest size (bytes), in one process, from which numba's np.zeros faults every page."""
+        return figures[NUMBA]["one_process"]
 
 
 class CliffRatio:
@@ -51,13 +107,13 @@ class CliffRatio:
 
     version = "1"
 
-    params = [list(RATIO_SIZES)]
-    param_names = ["nbytes"]
+    params = [size_labels(RATIO_SIZES)]
+    param_names = ["size"]
     timeout = 300
     setup_cache = _locate
     setup = _setup
 
     @with_attributes(unit="ratio")
-    def track_numba_over_numpy(self, figures, nbytes):
+    def track_numba_over_numpy(self, figures, size):
         """Median time of numba.zeros over median time of numpy.zeros, same process."""
-        return figures["numba_over_numpy"][str(nbytes)]
+        return figures["numba_over_numpy"][str(size_bytes(size))]

@@ -62,3 +62,21 @@ class TransparentHugepages:
     def track_transparent_hugepages(self):
         """The kernel's THP mode: 0 never, 1 madvise (advised memory only), 2 always."""
         return self.mode
+
+
+class Hardware:
+    """The machine's size, recorded with the results: the CI machines' asv identity is fixed
+    (so that a new runner image does not break the history apart), and this is where their
+    real hardware shows."""
+
+    version = "1"
+
+    @with_attributes(unit="cores")
+    def track_logical_cpus(self):
+        """Logical CPUs the operating system reports."""
+        return os.cpu_count() or 0
+
+    @with_attributes(unit="bytes")
+    def track_physical_memory(self):
+        """Physical memory, in bytes."""
+        return probes.physical_memory()

@@ -11,4 +11,4 @@ source scripts/venv.sh bench
 export PIP_ONLY_BINARY="${PIP_ONLY_BINARY:-numba,llvmlite,numpy}"
 
 "$PY" -m allocbench.cli history "$@"
-echo "Site written to .asv/html: view it with  .venv/bin/asv preview"
+echo "View it with  .venv/bin/asv preview  (http://127.0.0.1:8080/answer.html is the front page)"

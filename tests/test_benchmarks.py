@@ -56,6 +56,7 @@ def test_every_class_and_method_has_a_docstring():
                     "mode",
                     "flag",
                     "calls",
+                    "cores",
                 )
 
 

@@ -1,4 +1,6 @@
-"""The cliff's bisection finds known steps, and the real measurement gives sane figures."""
+"""The cliff: bisection and step checks on synthetic predicates, glibc's rules on known inputs,
+the isolation the probes run in, and real runs of ``allocbench cliff`` with and without
+glibc tunables."""
 
 import json
 import os
@@ -7,43 +9,204 @@ import sys
 
 import pytest
 
-from allocbench.catalog import MiB
+from allocbench.catalog import KiB, MiB
 from allocbench.cli import main
-from allocbench.harness import cliff
+from allocbench.harness import cliff, isolated
 from allocbench.harness.probes import glibc_version
 
 PAGE = 4096
+DEFAULT = cliff.malloc_settings({})
+NUMBA_HEADER = cliff.numba_request_header((0, 68))
 
 
-@pytest.mark.parametrize(
-    "step_at", [PAGE * 257, 32 * MiB - PAGE, 32 * MiB, 32 * MiB + PAGE, 63 * MiB]
-)
-def test_bisection_finds_a_known_step_to_the_page(step_at):
-    calls = []
-
+def counting(step_at, calls, holds_also=lambda n: False):
     def predicate(nbytes):
         calls.append(nbytes)
-        return nbytes >= step_at
+        return nbytes >= step_at or holds_also(nbytes)
 
-    assert cliff.bisect_step(predicate, 1 * MiB if step_at > MiB else 0, 64 * MiB, PAGE) == step_at
-    assert len(calls) <= 2 + 15  # the two ends, then log2(64 MiB / 4 KiB) halvings
+    return predicate
+
+
+@pytest.mark.parametrize("step_at", [131049, 33550201, 33550313, 32 * MiB, 32 * MiB + 1, 63 * MiB])
+def test_bisection_finds_a_known_step_to_the_byte(step_at):
+    calls = []
+    assert cliff.bisect_step(counting(step_at, calls), 16 * KiB, 64 * MiB) == step_at
+    assert len(calls) <= 2 + 26  # the two ends, then log2(64 MiB) halvings
+
+
+@pytest.mark.parametrize("step_at", [PAGE * 257, 32 * MiB - PAGE, 32 * MiB + PAGE])
+def test_bisection_by_pages_finds_the_page(step_at):
+    assert cliff.bisect_step(lambda n: n >= step_at - 5, 0, 64 * MiB, PAGE) == step_at
+
+
+def test_a_right_guess_ends_the_search_and_a_wrong_one_only_narrows_it():
+    calls = []
+    assert cliff.bisect_step(counting(33550313, calls), 16 * KiB, 64 * MiB, guess=33550313) == (
+        33550313
+    )
+    assert len(calls) == 4
+    for guess in (33550312, 33550314, 20 * MiB, 40 * MiB, 64 * MiB + 5):
+        assert cliff.bisect_step(counting(33550313, []), 16 * KiB, 64 * MiB, guess=guess) == (
+            33550313
+        )
 
 
 def test_bisection_refuses_a_predicate_that_does_not_switch():
-    with pytest.raises(ValueError, match="does not switch"):
+    with pytest.raises(cliff.NoCliff, match="does not switch"):
         cliff.bisect_step(lambda n: True, 0, 64 * PAGE, PAGE)
-    with pytest.raises(ValueError, match="does not switch"):
+    with pytest.raises(cliff.NoCliff, match="does not switch"):
         cliff.bisect_step(lambda n: False, 0, 64 * PAGE, PAGE)
     with pytest.raises(ValueError, match="multiples"):
         cliff.bisect_step(lambda n: n > 5, 1, 64 * PAGE, PAGE)
 
 
-def test_locate_gives_sane_figures(capsys):
+def test_a_single_step_is_verified_around_it():
+    calls = []
+    step = cliff.locate_step(counting(33550313, calls), 16 * KiB, 64 * MiB, PAGE)
+    assert step == (33550313, 33550313, len(set(calls))) and step.monotone
+    assert {33550313 - 16, 33550313 + PAGE, 1 * MiB} <= set(calls)
+
+
+def test_a_predicate_that_also_holds_below_its_step_is_reported_with_its_range():
+    def island(n):
+        return 200_000 <= n < 300_000
+
+    step = cliff.locate_step(counting(33550313, [], island), 16 * KiB, 64 * MiB, PAGE)
+    assert not step.monotone
+    assert (step.first, step.always_from) == (200_000, 33550313)
+
+
+def test_fault_predicates():
+    assert cliff.lazy(32 * MiB, in_alloc=1, in_write=527)
+    assert not cliff.lazy(32 * MiB, in_alloc=0, in_write=0)  # reused and zeroed by memset
+    assert not cliff.lazy(32 * MiB, in_alloc=8193, in_write=0)  # re-grown heap, memset
+    assert not cliff.lazy(16 * KiB, in_alloc=0, in_write=0.33)
+    assert cliff.faults_every_page(32 * MiB, 8193, PAGE)
+    assert not cliff.faults_every_page(32 * MiB, 1, PAGE)
+
+
+def test_glibc_rules_by_default():
+    # A 32 MiB mapping (size | IS_MMAPPED > DEFAULT_MMAP_THRESHOLD_MAX) never raises the
+    # threshold; its chunk is request + 8 rounded up to 16, its mapping chunk + 8 in pages.
+    assert DEFAULT.dynamic and DEFAULT.mmap_threshold == 128 * KiB
+    assert cliff.predicted_from(0, PAGE, DEFAULT) == 32 * MiB - PAGE - 23
+    assert cliff.mapped_size(cliff.chunk_size(32 * MiB - PAGE - 23), PAGE) == 32 * MiB
+    assert cliff.mapped_size(cliff.chunk_size(32 * MiB - PAGE - 24), PAGE) == 32 * MiB - PAGE
+    assert cliff.predicted_from(NUMBA_HEADER, PAGE, DEFAULT) == 32 * MiB - PAGE - 23 - 112
+    assert cliff.predicted_from(0, 64 * KiB, DEFAULT) == 32 * MiB - 64 * KiB - 23
+
+
+@pytest.mark.parametrize(
+    "tunables",
+    [{"mmap_threshold": 131072}, {"trim_threshold": 2**64 - 1}, {"top_pad": 0},
+     {"mmap_max": 65536}],
+)  # fmt: skip
+def test_glibc_rules_with_a_fixed_threshold(tunables):
+    malloc = cliff.malloc_settings(tunables)
+    assert not malloc.dynamic
+    assert cliff.predicted_from(0, PAGE, malloc) == 128 * KiB - 23
+    assert cliff.predicted_from(NUMBA_HEADER, PAGE, malloc) == 128 * KiB - 23 - 112
+    moved = cliff.malloc_settings(dict(tunables, mmap_threshold=1 * MiB))
+    assert cliff.predicted_from(0, PAGE, moved) == 1 * MiB - 23
+
+
+def test_glibc_rules_with_the_heap_a_child_inherits():
+    fixed = cliff.malloc_settings({"trim_threshold": 2**64 - 1})
+    # Measured on this machine: a 434,528-byte top chunk serves every request that fits.
+    assert cliff.predicted_from(0, PAGE, fixed, cliff.HeapState(top=434528)) == 434489
+    assert cliff.predicted_from(0, PAGE, fixed, cliff.HeapState(largest_free=400000)) == 399993
+    # A top over the trim threshold is trimmed to top_pad + a partial page after one use.
+    trimming = cliff.malloc_settings({"mmap_threshold": 131072})
+    assert cliff.predicted_from(0, PAGE, trimming, cliff.HeapState(top=300000)) == 132025
+    assert cliff.predicted_from(0, PAGE, DEFAULT, cliff.HeapState(top=434528)) == (
+        32 * MiB - PAGE - 23
+    )
+
+
+def test_glibc_rules_without_a_step_or_a_model():
+    with pytest.raises(cliff.NoCliff, match="mmap_max"):
+        cliff.predicted_from(0, PAGE, cliff.malloc_settings({"mmap_max": 0}))
+    with pytest.raises(NotImplementedError, match="hugetlb"):
+        cliff.malloc_settings({"hugetlb": 1})
+    # Before glibc 2.35 a threshold over 32 MiB is refused, leaving it dynamic.
+    assert cliff.malloc_settings({"mmap_threshold": 64 * MiB}, (2, 31)).dynamic
+    assert not cliff.malloc_settings({"mmap_threshold": 64 * MiB}, (2, 36)).dynamic
+
+
+def test_tunables_in_effect():
+    environ = {
+        "GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=0x20000:glibc.malloc.top_pad=nope:"
+        "glibc.rtld.nns=2:glibc.malloc.trim_threshold=18446744073709551615",
+        "MALLOC_TOP_PAD_": "4096",
+        "MALLOC_MMAP_THRESHOLD_": "1",
+    }
+    assert cliff.tunables_in_effect(environ) == {
+        "mmap_threshold": 131072,
+        "trim_threshold": 2**64 - 1,
+        "top_pad": 4096,
+    }
+    assert cliff.tunables_in_effect({}) == {}
+
+
+def test_request_headers():
+    assert cliff.numpy_request_header() == 0
+    assert NUMBA_HEADER == 6 * 8 + 2 * 32
+    assert cliff.numba_request_header((0, 48)) == 5 * 8 + 2 * 32
+
+
+@pytest.mark.skipif(glibc_version() is None, reason="reads glibc's heap")
+def test_heap_state_reads_chunk_sizes():
+    heap = cliff.heap_state()
+    assert heap.top % 16 == 0 and heap.largest_free % 16 == 0
+    assert 0 < heap.top < 1024 * MiB
+
+
+@pytest.mark.parametrize("run", [isolated.in_forked_child, isolated.in_new_interpreter])
+def test_isolated_runs_carry_results_and_user_errors(run):
+    if run is isolated.in_forked_child and not isolated.FORK_IS_SAFE:
+        pytest.skip("fork is unsafe here")
+    assert run(cliff.chunk_size, 100) == 112
+    with pytest.raises(NotImplementedError, match="hugetlb"):
+        run(cliff.malloc_settings, {"hugetlb": 1})
+    with pytest.raises(RuntimeError, match="TypeError"):
+        run(cliff.chunk_size, "not a size")
+
+
+def _cliff_json(tunables=None):
+    env = dict(os.environ)
+    env.pop("GLIBC_TUNABLES", None)
+    if tunables:
+        env["GLIBC_TUNABLES"] = tunables
+    out = subprocess.run([sys.executable, "-m", "allocbench.cli", "cliff", "--json"], env=env,
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    return json.loads(out)
+
+
+def _check_cliffs(figures, low, high):
+    page = figures["page_size"]
+    for key in ("numpy_zeros_lazy_from", "numba_zeros_faults_every_page_from"):
+        one = figures[key]
+        assert low < one["measured"] <= high, (key, one)
+        assert one["monotone"] and one["measured"] == one["always_from"], (key, one)
+        assert abs(one["measured"] - one["predicted"]) <= page, (key, one)
+        assert one["one_process"] % page == 0
+    numpy, numba = figures["numpy_zeros_lazy_from"], figures["numba_zeros_faults_every_page_from"]
+    # numba asks malloc for its header on top of the array: its step comes that much earlier.
+    assert numpy["predicted"] - numba["predicted"] == numba["request_header"] == NUMBA_HEADER
+
+
+@pytest.mark.skipif(glibc_version() is None, reason="glibc's rules")
+def test_cliff_json_is_structured_and_sane(capsys):
     assert main(["cliff", "--json"]) == 0
     figures = json.loads(capsys.readouterr().out)
-    for key in ("numpy_zeros_lazy_from", "numba_zeros_faults_every_page_from"):
-        assert 1 * MiB < figures[key] <= 64 * MiB
-        assert figures[key] % figures["page_size"] == 0
+    assert figures["glibc_malloc"]["dynamic"] and figures["prediction_unavailable"] is None
+    # The heap a child inherits plays no part at 32 MiB: the prediction is exact.
+    assert (
+        figures["numpy_zeros_lazy_from"]["agree"]
+        and figures["numba_zeros_faults_every_page_from"]["agree"]
+    )
+    # asv's grid sees it between 31 MiB and 32 MiB - 4 KiB.
+    _check_cliffs(figures, 31 * MiB, 32 * MiB - PAGE)
     ratios = {int(k): v for k, v in figures["numba_over_numpy"].items()}
     assert ratios[256 * MiB] > 10 * ratios[1 * MiB]
 
@@ -56,15 +219,29 @@ TUNABLES = {
 
 @pytest.mark.skipif(glibc_version() is None, reason="GLIBC_TUNABLES needs glibc")
 @pytest.mark.parametrize("tunables", sorted(TUNABLES))
-def test_glibc_tunables_move_the_cliff_to_the_default_threshold(tunables):
-    """The mechanism: with the threshold pinned (or, trimming off, no longer raised), a block
-    of 128 KiB or more is mmap'd as soon as the heap's top cannot hold it (its slack is a few
-    hundred KiB), so the cliff falls from about 32 MiB to well under 1 MiB."""
-    env = dict(os.environ, GLIBC_TUNABLES=tunables)
-    out = subprocess.run([sys.executable, "-m", "allocbench.cli", "cliff", "--json"], env=env,
-                         capture_output=True, text=True, check=True).stdout  # fmt: skip
-    figures = json.loads(out)
+def test_glibc_tunables_move_prediction_and_measurement_to_the_default_threshold(tunables):
+    """With the threshold pinned (or, trimming off, no longer raised), a block of 128 KiB or
+    more is mmap'd whenever the heap it inherits cannot serve it."""
+    figures = _cliff_json(tunables)
     assert figures["machine"]["glibc_tunables"] == tunables
-    for key in ("numpy_zeros_lazy_from", "numba_zeros_faults_every_page_from"):
-        assert 128 * 1024 <= figures[key] <= 1 * MiB, (key, figures[key])
+    assert not figures["glibc_malloc"]["dynamic"]
+    # numba's request is 112 bytes over its array, so its step is that much under 128 KiB.
+    _check_cliffs(figures, 128 * KiB - 200, 1 * MiB)
     assert figures["numba_over_numpy"][str(16 * MiB)] > 50
+
+
+def test_benchmarks_read_the_figures():
+    from benchmarks import bench_cliff
+
+    one = {"measured": 3, "predicted": 2, "one_process": 4}
+    figures = {"numpy_zeros_lazy_from": one, "numba_zeros_faults_every_page_from": one,
+               "prediction_unavailable": None, "numba_over_numpy": {"1048576": 1.5}}  # fmt: skip
+    for cls, value in ((bench_cliff.Cliff, 3), (bench_cliff.CliffPredicted, 2),
+                       (bench_cliff.CliffOneProcess, 4)):  # fmt: skip
+        bench = cls()
+        bench.setup(figures)
+        assert bench.track_numpy_zeros_lazy_from(figures) == value
+        assert bench.track_numba_zeros_faults_every_page_from(figures) == value
+    assert bench_cliff.CliffRatio().track_numba_over_numpy(figures, "1 MiB") == 1.5
+    with pytest.raises(NotImplementedError, match="not glibc"):
+        bench_cliff.CliffPredicted().setup(dict(figures, prediction_unavailable="not glibc"))

@@ -21,6 +21,7 @@ from allocbench.cli import (  # noqa: F401  (each module registers its command)
     ratio,
     releases,
     report,
+    site,
     sizes,
 )
 from allocbench.cli.base import REGISTRY

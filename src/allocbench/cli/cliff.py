@@ -1,16 +1,80 @@
-"""``allocbench cliff``: where np.zeros turns lazy, and where numba's faults every page."""
+"""``allocbench cliff``: where np.zeros turns lazy and numba's faults every page, to the byte,
+measured in fresh processes and predicted from glibc's malloc rules."""
 
 from __future__ import annotations
 
 import argparse
+from typing import Dict, List, Optional
 
-from allocbench.catalog import MiB, format_size
+from allocbench.catalog import KiB, MiB, format_size
 from allocbench.cli.base import Command, add_json_option, print_json
+
+#: What each cliff's figures say, by key.
+TITLES = {
+    "numpy_zeros_lazy_from": "numpy.zeros stays lazy (fresh pages, faulted in by the first write)",
+    "numba_zeros_faults_every_page_from": "numba.zeros faults every page in the allocation",
+}
+
+ONE_PROCESS_REASON = (
+    "what a long-lived process with this history sees: each probe inherits the heap top and "
+    "the mmap threshold the probes before it left"
+)
+
+
+def near(nbytes: int) -> str:
+    """`nbytes` against the nearest whole MiB (or KiB below 1 MiB): '32 MiB - 4119 B'."""
+    unit, name = (MiB, "MiB") if nbytes >= MiB else (KiB, "KiB")
+    whole = round(nbytes / unit)
+    off = nbytes - whole * unit
+    return f"{whole} {name}" + (f" {'+' if off > 0 else '-'} {abs(off)} B" if off else "")
+
+
+def _bytes(nbytes: int) -> str:
+    return f"{nbytes:,} bytes ({near(nbytes)})"
+
+
+def _agreement(measured: int, predicted: Optional[int], why_not: Optional[str]) -> str:
+    if predicted is None:
+        return f"n/a ({why_not or 'no prediction'})"
+    if predicted == measured:
+        return f"{_bytes(predicted)}; agree: yes"
+    return f"{_bytes(predicted)}; agree: no (measured - predicted = {measured - predicted:+,} B)"
+
+
+def _steadiness(figures: Dict[str, object]) -> str:
+    if figures["monotone"]:
+        return f"one step, {figures['sizes_probed']} sizes probed"
+    return (f"NOT one step: holds at every size probed only from {figures['always_from']:,}, "
+            f"{figures['sizes_probed']} sizes probed")  # fmt: skip
+
+
+def cliff_lines(figures: Dict[str, object], why_not: Optional[str]) -> List[str]:
+    """The text lines for one cliff's figures."""
+    measured = figures["measured"]
+    return [
+        f"  measured, a fresh process per size: {_bytes(measured)}; {_steadiness(figures)}",
+        f"  predicted by glibc's rules (malloc request = array + {figures['request_header']} B): "
+        + _agreement(measured, figures["predicted"], why_not),
+        f"  one process, to the page: {_bytes(figures['one_process'])}, {ONE_PROCESS_REASON}",
+    ]
+
+
+def _malloc_line(figures: Dict[str, object]) -> str:
+    malloc, heap = figures["glibc_malloc"], figures["inherited_heap"]
+    if not malloc:
+        return "glibc malloc: n/a"
+    kind = "dynamic" if malloc["dynamic"] else "fixed"
+    return (
+        f"glibc malloc: mmap threshold {malloc['mmap_threshold']:,} ({kind}), "
+        f"trim threshold {malloc['trim_threshold']:,}, top pad {malloc['top_pad']:,}; "
+        f"the heap each probe inherits: top {heap['top']:,} B, "
+        f"largest free chunk {heap['largest_free']:,} B"
+    )
 
 
 class Cliff(Command):
     name = "cliff"
-    help = "bisect, in this process, the sizes where np.zeros turns lazy or eager"
+    help = "where np.zeros turns lazy or eager, to the byte: measured in fresh processes, predicted"
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         add_json_option(parser)
@@ -24,9 +88,12 @@ class Cliff(Command):
             return 0
         facts = figures["machine"].items()
         print(", ".join(f"{k.replace('_', ' ')}: {v or 'none'}" for k, v in facts))
-        for key in ("numpy_zeros_lazy_from", "numba_zeros_faults_every_page_from"):
-            value = figures[key]
-            print(f"{key.replace('_', ' ')}: {value} bytes ({value / MiB:.4f} MiB)")
+        print(_malloc_line(figures))
+        for key, title in TITLES.items():
+            print(f"{title}, from:")
+            print("\n".join(cliff_lines(figures[key], figures["prediction_unavailable"])))
         for nbytes, ratio in figures["numba_over_numpy"].items():
-            print(f"numba.zeros / numpy.zeros at {format_size(int(nbytes))}: {ratio:.3g}")
+            print(
+                f"numba.zeros / numpy.zeros at {format_size(int(nbytes))}, one process: {ratio:.3g}"
+            )
         return 0

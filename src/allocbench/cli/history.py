@@ -47,7 +47,14 @@ class History(Command):
             envs=args.env,
             machine=args.machine,
         )
-        done = job.run(pathlib.Path.cwd(), table, options)
+        root = pathlib.Path.cwd()
+        done = job.run(root, table, options)
         for name, ran in done.items():
             print(f"{name}: {', '.join(ran)}")
+        if options.publish:
+            from allocbench.report import site
+
+            conf = job.load_config(root)
+            page = site.publish(root / conf["html_dir"], root / conf["results_dir"], table)
+            print(f"Site written to {conf['html_dir']}; its front page is {page.relative_to(root)}")
         return 0

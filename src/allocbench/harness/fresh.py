@@ -4,7 +4,8 @@ glibc's mmap threshold is dynamic: it starts at 128 KiB and rises to the size of
 block that is freed, up to 32 MiB. So the first large allocation of a process can be served
 differently from the hundredth. Each measurement here runs in a newly forked child of a clean
 interpreter that has imported numpy and numba and compiled the path with a one-element array,
-but allocated nothing large: the first call is timed, then a few untimed calls settle the
+but allocated nothing large (on macOS, where forking is unsafe, a new interpreter; see
+allocbench.harness.isolated): the first call is timed, then a few untimed calls settle the
 allocator, then the steady-state calls are timed.
 
 ``allocbench fresh`` prints the figures.
@@ -12,21 +13,15 @@ allocator, then the steady-state calls are timed.
 
 from __future__ import annotations
 
-import json
-import os
 import statistics
-import subprocess
-import sys
 from typing import Dict, List, Sequence
 
 from allocbench.catalog import FRESH_SIZES, HEADLINE_PATHS
+from allocbench.harness import isolated
 from allocbench.harness.measure import faults_and_seconds, settle
 from allocbench.harness.paths import PATHS, Alloc, shape_for
 from allocbench.harness.probes import fits_in_memory
 
-#: macOS's system libraries are not safe to use in a child forked after they started threads
-#: (numba's LLVM, numpy's Accelerate), so there every measurement starts a new interpreter.
-FORK_IS_SAFE = hasattr(os, "fork") and sys.platform != "darwin"
 #: Fewer than elsewhere: what happens on the first calls is what this measures.
 SETTLE_CALLS = 2
 STEADY_CALLS = 3
@@ -45,38 +40,9 @@ def measure_first_and_steady(alloc: Alloc) -> Dict[str, float]:
     }
 
 
-def _in_forked_child(alloc: Alloc) -> Dict[str, float]:
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child: measure, report through the pipe, leave without cleanup
-        os.close(read_end)
-        try:
-            payload = json.dumps(measure_first_and_steady(alloc))
-        except BaseException as exc:  # reported to the parent
-            payload = json.dumps({"error": repr(exc)})
-        with os.fdopen(write_end, "w") as pipe:
-            pipe.write(payload)
-        os._exit(0)
-    os.close(write_end)
-    with os.fdopen(read_end) as pipe:
-        data = json.loads(pipe.read() or '{"error": "child wrote nothing"}')
-    os.waitpid(pid, 0)
-    if "error" in data:
-        raise RuntimeError(f"fresh-process measurement failed: {data['error']}")
-    return data
-
-
-def _worker(request: Dict[str, object]) -> object:
-    """Run `request` in a new interpreter (``python -m allocbench.harness.fresh``); its answer."""
-    command = [sys.executable, "-m", "allocbench.harness.fresh", json.dumps(request)]
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode:
-        raise RuntimeError(f"fresh-process measurement failed:\n{done.stderr.strip()}")
-    return json.loads(done.stdout)
-
-
-def _in_subprocess(path: str, nbytes: int) -> Dict[str, float]:
-    return _worker({"single": [path, nbytes]})
+def measure_one(path: str, nbytes: int) -> Dict[str, float]:
+    """Bind `path` to `nbytes` of float64 and measure it; run in a fresh process."""
+    return measure_first_and_steady(PATHS[path].bind(shape_for(nbytes)))
 
 
 def measure_here(
@@ -91,11 +57,8 @@ def measure_here(
         if not fits_in_memory(nbytes, copies=2):
             continue
         for path in paths:
-            alloc = PATHS[path].bind(shape_for(nbytes))
-            runs = [
-                _in_forked_child(alloc) if FORK_IS_SAFE else _in_subprocess(path, nbytes)
-                for _ in range(repeats)
-            ]
+            PATHS[path].bind((1,))  # compiled here, so a forked child only allocates
+            runs = [isolated.in_fresh_process(measure_one, path, nbytes) for _ in range(repeats)]
             record: Dict[str, object] = {"path": path, "nbytes": nbytes, "repeats": repeats}
             for key in runs[0]:
                 record[key] = statistics.median(run[key] for run in runs)
@@ -112,14 +75,7 @@ def measure(
     unknown = [p for p in paths if p not in PATHS]
     if unknown:
         raise ValueError(f"unknown allocation path(s): {', '.join(unknown)}")
-    return _worker({"paths": list(paths), "sizes": list(sizes), "repeats": repeats})
-
-
-def _serve(request: Dict[str, object]) -> object:
-    if "single" in request:
-        path, nbytes = request["single"]
-        return measure_first_and_steady(PATHS[path].bind(shape_for(int(nbytes))))
-    return measure_here(request["paths"], request["sizes"], request["repeats"])
+    return isolated.in_new_interpreter(measure_here, list(paths), list(sizes), repeats)
 
 
 def format_table(records: Sequence[Dict[str, object]]) -> str:
@@ -135,8 +91,3 @@ def format_table(records: Sequence[Dict[str, object]]) -> str:
             f"{r['steady_seconds'] * 1e6:>10.1f} {r['steady_faults']:>7.0f}"
         )
     return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    # The worker of `measure` and `_in_subprocess`: one JSON request in argv, JSON out.
-    print(json.dumps(_serve(json.loads(sys.argv[1]))))

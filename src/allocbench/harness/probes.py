@@ -74,6 +74,14 @@ def available_memory() -> Optional[int]:
         return None
 
 
+def physical_memory() -> int:
+    """The machine's physical memory in bytes; NotImplementedError (n/a) where unknown."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * page_size()
+    except (ValueError, OSError):
+        raise NotImplementedError("the operating system does not say its memory size") from None
+
+
 #: Room left for the interpreter, numba and the OS on top of the arrays themselves.
 HEADROOM = 512 * 1024 * 1024
 

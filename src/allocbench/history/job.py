@@ -63,6 +63,18 @@ class Options:
     machine: Optional[str] = None
 
 
+def machine_identity(machine: Optional[str]) -> List[str]:
+    """`asv machine` options. A named machine (CI's) gets a fixed identity: asv keys every
+    graph on the machine's os, cpu, ram and core count, so a runner image with another kernel
+    or CPU would start a new series and break the history apart. The real hardware is
+    recorded with the results instead, by bench_machine."""
+    if not machine:
+        return []
+    fixed = f"fixed (see {machine}'s bench_machine figures)"
+    return ["--machine", machine, "--os", platform.system(), "--arch", platform.machine(),
+            "--cpu", fixed, "--num_cpu", "fixed", "--ram", "fixed"]  # fmt: skip
+
+
 def _environments(conf: dict, table: Sequence[Release], options: Options) -> list:
     envs = environments(conf)
     for each in envs:
@@ -115,9 +127,8 @@ def run(root: pathlib.Path, table: Sequence[Release], options: Options) -> Dict[
     found = interpreters.expose([e.python for e in envs], bindir)
     env = asv_environment(bindir)
     asv = [sys.executable, "-m", "asv"]
-    on = ["--machine", options.machine] if options.machine else []
     if options.machine or not (pathlib.Path.home() / ".asv-machine.json").exists():
-        _run([*asv, "machine", "--yes", *on], root, env)
+        _run([*asv, "machine", "--yes", *machine_identity(options.machine)], root, env)
 
     done: Dict[str, List[str]] = {}
     planned = plan(chosen, envs)

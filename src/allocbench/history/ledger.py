@@ -47,12 +47,35 @@ def _git(
     return done.stdout.strip()
 
 
-def message(release: Release) -> str:
-    """The commit message: only facts that never change for a release."""
-    return f"numba {release.numba}\n\nReleased {format_date(release.released)}.\n"
+#: numba's repository: its release tags are the plain versions.
+NUMBA_REPOSITORY = "https://github.com/numba/numba"
 
 
-def _commit(repo: pathlib.Path, release: Release, parent: Optional[str]) -> str:
+def release_notes_url(version: str) -> str:
+    """numba's release page for `version`."""
+    return f"{NUMBA_REPOSITORY}/releases/tag/{version}"
+
+
+def compare_url(previous: str, version: str) -> str:
+    """numba's changes from `previous` to `version`."""
+    return f"{NUMBA_REPOSITORY}/compare/{previous}...{version}"
+
+
+def message(release: Release, previous: Optional[Release] = None) -> str:
+    """The commit message: only facts that never change for a release (and its predecessor
+    in the table): its date, its release notes, and numba's changes since the previous one."""
+    lines = [f"numba {release.numba}", "", f"Released {format_date(release.released)}.",
+             f"Release notes: {release_notes_url(release.numba)}"]  # fmt: skip
+    if previous is not None:
+        lines.append(
+            f"Changes since {previous.numba}: {compare_url(previous.numba, release.numba)}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _commit(
+    repo: pathlib.Path, release: Release, parent: Optional[str], previous: Optional[Release]
+) -> str:
     blob = _git(repo, "hash-object", "-w", "--stdin", stdin=release.numba + "\n")
     tree = _git(repo, "mktree", stdin=f"100644 blob {blob}\t{VERSION_FILE}\n")
     stamp = f"@{calendar.timegm(release.released.utctimetuple())} +0000"
@@ -65,7 +88,7 @@ def _commit(repo: pathlib.Path, release: Release, parent: Optional[str]) -> str:
         "GIT_COMMITTER_DATE": stamp,
     }
     args = ["commit-tree", tree] + (["-p", parent] if parent else [])
-    return _git(repo, *args, stdin=message(release), env=env)
+    return _git(repo, *args, stdin=message(release, previous), env=env)
 
 
 def _head(repo: pathlib.Path) -> Optional[str]:
@@ -114,9 +137,11 @@ def build(releases: Sequence[Release], directory: PathLike) -> List[str]:
         _git(repo, "init", "--quiet", f"--initial-branch={BRANCH}")
     hashes: List[str] = []
     parent = None
+    previous = None
     for release in releases:
-        parent = _commit(repo, release, parent)
+        parent = _commit(repo, release, parent, previous)
         hashes.append(parent)
+        previous = release
     head = _head(repo)
     if head is not None and head not in hashes:
         raise LedgerError(

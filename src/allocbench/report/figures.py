@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pathlib
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
-from allocbench.catalog import MMAP_THRESHOLD_MAX, Bench, MiB
+from allocbench.catalog import MMAP_THRESHOLD_MAX, SWEEP_NS, Bench, MiB, format_size
 from allocbench.report.runs import TUNED, Run, by_series, headline
 
 
@@ -78,4 +78,109 @@ def plot_ratio_by_release(runs: Sequence[Run], path: pathlib.Path) -> bool:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+    return True
+
+
+def _newest_with(runs: Sequence[Run], benchmark: str) -> Optional[Run]:
+    """The run of the newest release (plain environment first) that measured `benchmark`."""
+    having = [r for r in runs if r.release and any(b == benchmark for b, _ in r.values)]
+    if not having:
+        return None
+    return max(having, key=lambda r: (TUNED not in r.env, r.release.key, r.env))
+
+
+def _points(run: Run, benchmark: str, *prefix: object) -> List[Tuple[object, float]]:
+    """(last parameter, value) of `benchmark` whose leading parameters are `prefix`, sorted."""
+    return sorted(
+        (params[len(prefix)], value)
+        for (name, params), value in run.values.items()
+        if name == benchmark and tuple(params[: len(prefix)]) == prefix
+    )
+
+
+def _title(run: Run) -> str:
+    return f"numba {run.label}, {run.env.replace('virtualenv-', '')}, {run.machine}"
+
+
+def _save(fig, path: pathlib.Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    _pyplot().close(fig)
+
+
+def plot_sweep(runs: Sequence[Run], path: pathlib.Path) -> bool:
+    """The seed's own figure from bench_seed.SeedSweep: time per call against size in MiB."""
+    run = _newest_with(runs, Bench.SWEEP_NUMBA)
+    if run is None:
+        return False
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(9, 5))
+    for benchmark, label in ((Bench.SWEEP_NUMPY, "Numpy zeros (calloc)"),
+                             (Bench.SWEEP_NUMBA, "Numba zeros"),
+                             (Bench.SWEEP_LOOP, "Numba nested loop")):  # fmt: skip
+        points = [(n * n * 8 / MiB, v) for n, v in _points(run, benchmark)]
+        if points:
+            ax.plot([x for x, _ in points], [y for _, y in points], label=label)
+    ax.axvline(MMAP_THRESHOLD_MAX / MiB, color="gray", lw=0.8)
+    ax.set_xticks(range(0, int(SWEEP_NS[-1] ** 2 * 8 / MiB) + 16, 16))
+    ax.set_xlabel("Size of array in MiB")
+    ax.set_ylabel("Median time per call (s)")
+    ax.set_title(f"The seed's figure, measured: {_title(run)}")
+    ax.legend(loc="upper left")
+    _save(fig, path)
+    return True
+
+
+def _by_size(ax, run: Run, benchmark: str, paths: Sequence[str], *rest: object) -> None:
+    sizes = sorted({p[1] for (b, p) in run.values if b == benchmark})
+    for name in paths:
+        values = {p[1]: v for (b, p), v in run.values.items()
+                  if b == benchmark and p[0] == name and tuple(p[2:]) == rest}  # fmt: skip
+        ax.plot(range(len(sizes)), [values.get(n) for n in sizes], marker="o", label=name)
+    ax.set_xticks(range(len(sizes)))
+    ax.set_xticklabels([format_size(n) for n in sizes], rotation=30, ha="right", fontsize=8)
+    ax.set_xlabel("Size of array (evenly spaced)")
+
+
+def plot_faults(runs: Sequence[Run], path: pathlib.Path) -> bool:
+    """Minor page faults per call, allocation alone, against size (bench_memory.PageFaults)."""
+    run = _newest_with(runs, Bench.FAULTS_ALLOC)
+    if run is None:
+        return False
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(9, 5))
+    _by_size(ax, run, Bench.FAULTS_ALLOC, ["numba.zeros", "numpy.zeros", "allocbench.zeros"])
+    ax.set_yscale("symlog", linthresh=1)
+    ax.set_ylabel("Minor page faults per call (median)")
+    ax.set_title(f"Page faults of the allocation alone: {_title(run)}")
+    ax.legend(loc="upper left")
+    _save(fig, path)
+    return True
+
+
+def plot_fix(runs: Sequence[Run], path: pathlib.Path) -> bool:
+    """allocbench.zeros over numpy's np.zeros against size, alone and with every element
+    written (bench_fix.FixAgainstNumpy), with the fix's targets."""
+    run = _newest_with(runs, Bench.FIX_NUMPY)
+    if run is None:
+        return False
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(9, 5))
+    sizes = sorted({p[0] for (b, p) in run.values if b == Bench.FIX_NUMPY})
+    for use, label in (("alone", "allocation alone"), ("write", "allocation + write")):
+        values = {
+            p[0]: v for (b, p), v in run.values.items() if b == Bench.FIX_NUMPY and p[1] == use
+        }
+        ax.plot(range(len(sizes)), [values.get(n) for n in sizes], marker="o", label=label)
+    for target, words in ((1.5, "target, alone"), (1.1, "target, + write")):
+        ax.axhline(target, color="gray", lw=0.6, ls="--")
+        ax.annotate(words, (0, target), fontsize=7, xytext=(2, 2), textcoords="offset points")
+    ax.axhline(1, color="black", lw=0.8)
+    ax.set_xticks(range(len(sizes)))
+    ax.set_xticklabels([format_size(n) for n in sizes], rotation=30, ha="right", fontsize=8)
+    ax.set_ylim(0, max(2.5, *(v for (b, _), v in run.values.items() if b == Bench.FIX_NUMPY)))
+    ax.set_ylabel("allocbench.zeros / numpy np.zeros (median, same process)")
+    ax.set_title(f"The fix against numpy's np.zeros: {_title(run)}")
+    ax.legend(loc="upper right")
+    _save(fig, path)
     return True

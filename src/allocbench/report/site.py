@@ -1,0 +1,321 @@
+"""The published site's front page, and a site that lists only what was measured.
+
+``asv publish`` writes a grid of every benchmark the suite defines, measured or not, and
+graphs that a newcomer has to know how to read. After it, this writes ``answer.html`` beside
+asv's pages: where the slowdown appears, why, and what to do, each claim computed from the
+results the site shows, with its plot and a link into the asv graph that shows it, opened
+with the right parameters. It also drops from asv's index the benchmarks that have no result,
+so that the grid has no empty tiles, and adds a link to the front page to asv's navigation.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import pathlib
+import re
+import statistics
+import urllib.parse
+from typing import Dict, List, Optional, Sequence, Set, Tuple
+
+from allocbench.catalog import HEADLINE_SIZE, MMAP_THRESHOLD_MAX, Bench
+from allocbench.history.ledger import compare_url, release_notes_url
+from allocbench.history.releases import Release, format_date
+from allocbench.report import advice, summary, tunables
+from allocbench.report import figures as plots
+from allocbench.report.runs import TUNED, Run, collect, release_by_commit
+from allocbench.results import ResultsError, load
+
+FRONT_PAGE = "answer.html"
+ASSETS = "answer"
+_NAV_MARK = "allocbench-front-page"
+
+
+def graph_link(
+    benchmark: str,
+    x_axis: Optional[str] = None,
+    log: bool = False,
+    params: Optional[Dict[str, Sequence[object]]] = None,
+    plain_only: bool = True,
+) -> str:
+    """A link into asv's graph of `benchmark`, opened on the given parameter values (as the
+    benchmark's code gives them), x-axis and log scale; `plain_only` leaves out the
+    environments run under glibc tunables."""
+    query: List[Tuple[str, str]] = []
+    for name, values in (params or {}).items():
+        query += [(f"p-{name}", repr(value)) for value in values]
+    if x_axis:
+        query.append(("x-axis", x_axis))
+    if log:
+        query.append(("y-axis-scale", "log"))
+    if plain_only:
+        query.append(("env-GLIBC_TUNABLES", "[none]"))
+    encoded = "&".join(
+        f"{urllib.parse.quote(k, safe='')}={urllib.parse.quote(v, safe='')}" for k, v in query
+    )
+    return f"index.html#{benchmark}" + (f"?{encoded}" if encoded else "")
+
+
+def measured_benchmarks(html_dir: pathlib.Path) -> Set[str]:
+    """The benchmarks asv wrote at least one graph for."""
+    return {path.stem for path in (html_dir / "graphs").rglob("*.json")}
+
+
+def prune_unmeasured(html_dir: pathlib.Path) -> List[str]:
+    """Drop from asv's index.json the benchmarks without a result; the names dropped."""
+    index_path = html_dir / "index.json"
+    index = json.loads(index_path.read_text(encoding="utf-8"))
+    measured = measured_benchmarks(html_dir)
+    dropped = sorted(name for name in index["benchmarks"] if name not in measured)
+    for name in dropped:
+        del index["benchmarks"][name]
+    index_path.write_text(json.dumps(index), encoding="utf-8")
+    return dropped
+
+
+def link_front_page(html_dir: pathlib.Path) -> None:
+    """Add 'Where, why, what to do' to the navigation bar of asv's index.html (once)."""
+    index = html_dir / "index.html"
+    page = index.read_text(encoding="utf-8")
+    if _NAV_MARK in page:
+        return
+    item = (f'<li id="{_NAV_MARK}"><a href="{FRONT_PAGE}"><b>Where, why, what to do</b></a>'
+            "</li>")  # fmt: skip
+    page, count = re.subn(r'(<li id="nav-li-")', item + r"\n\1", page, count=1)
+    if count:
+        index.write_text(page, encoding="utf-8")
+
+
+def commit_pages(html_dir: pathlib.Path, table: Sequence[Release]) -> int:
+    """A page per ledger commit, where asv's commit links lead (``show_commit_url`` is
+    ``commits/``): the numba release it stands for, its release notes, and numba's changes
+    since the release before it. The number of pages written."""
+    by_commit = release_by_commit(table)
+    previous: Optional[Release] = None
+    for commit, release in by_commit.items():
+        links = [f'<li><a href="{release_notes_url(release.numba)}">numba {release.numba}\'s '
+                 "release notes</a></li>"]  # fmt: skip
+        if previous is not None:
+            changes = compare_url(previous.numba, release.numba)
+            links.append(
+                f'<li><a href="{changes}">numba\'s changes since {previous.numba}</a></li>'
+            )
+        folder = html_dir / "commits" / commit
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "index.html").write_text(
+            _COMMIT_PAGE.format(version=release.numba, date=format_date(release.released),
+                                commit=commit, links="".join(links)),
+            encoding="utf-8",
+        )  # fmt: skip
+        previous = release
+    return len(by_commit)
+
+
+def _inline(text: str) -> str:
+    """The report's Markdown sentences as HTML: **bold** and `code`, the rest escaped."""
+    escaped = html.escape(text)
+    escaped = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", escaped)
+    return re.sub(r"`(.+?)`", r"<code>\1</code>", escaped)
+
+
+def _bullets(lines: Sequence[str]) -> str:
+    items = [line[2:] for line in lines if line.startswith("- ")]
+    rest = [line for line in lines if line and not line.startswith(("- ", "|"))]
+    out = "".join(f"<li>{_inline(item)}</li>" for item in items)
+    paragraphs = "".join(f"<p>{_inline(line)}</p>" for line in rest)
+    return (f"<ul>{out}</ul>" if out else "") + paragraphs
+
+
+def _figure(image: Optional[str], caption: str, link: str, words: str) -> str:
+    picture = f'<img src="{ASSETS}/{image}" alt="{html.escape(caption)}">' if image else ""
+    return (
+        f"<figure>{picture}<figcaption>{html.escape(caption)} "
+        f'<a href="{html.escape(link)}">{html.escape(words)}</a></figcaption></figure>'
+    )
+
+
+def _plain(runs: Sequence[Run]) -> List[Run]:
+    return [r for r in runs if r.release and TUNED not in r.env]
+
+
+def _values(runs: Sequence[Run], benchmark: str, *params: object) -> List[float]:
+    return [v for v in (r.get(benchmark, *params) for r in runs) if v is not None]
+
+
+def compiled_code(runs: Sequence[Run]) -> List[str]:
+    """What the compiled code of np.zeros and allocbench.zeros calls, release by release."""
+    lines = []
+    for path, words in (("numba.zeros", "np.zeros inside @njit"),
+                        ("allocbench.zeros", "allocbench.zeros")):  # fmt: skip
+        fills = {r.label: r.get(Bench.WHOLE_BLOCK_FILLS, path) for r in _plain(runs)}
+        callocs = {r.label: r.get(Bench.CALLOC_CALLS, path) for r in _plain(runs)}
+        measured = sorted({k for k, v in fills.items() if v is not None},
+                          key=lambda v: tuple(int(x) for x in v.split(".")))  # fmt: skip
+        if not measured:
+            continue
+        filling = [v for v in measured if fills[v]]
+        calloc = [v for v in measured if callocs.get(v)]
+        span = f"{measured[0]} to {measured[-1]}" if len(measured) > 1 else measured[0]
+        lines.append(
+            f"- **{words}** (numba {span}, read from the LLVM IR numba generates): "
+            + (f"a memset over the whole block after numba's runtime allocates it, in "
+               f"{len(filling)} of {len(measured)} releases" if filling
+               else "no memset over the block")
+            + (f"; calloc in {len(calloc)} of {len(measured)}" if calloc else "")
+            + "."
+        )  # fmt: skip
+    return lines
+
+
+def faults(runs: Sequence[Run]) -> List[str]:
+    """Page faults per call at 256 MiB, allocation alone: the cost of the fill, counted."""
+    lines = []
+    numba = _values(_plain(runs), Bench.FAULTS_ALLOC, "numba.zeros", HEADLINE_SIZE)
+    numpy = _values(_plain(runs), Bench.FAULTS_ALLOC, "numpy.zeros", HEADLINE_SIZE)
+    if numba and numpy:
+        pages = HEADLINE_SIZE // 4096
+        lines.append(
+            f"- **Page faults per call at 256 MiB** (allocation alone, exact counts, "
+            f"median per call): np.zeros inside @njit takes {min(numba):,.0f} to "
+            f"{max(numba):,.0f} ({pages:,} pages of 4 KiB), numpy's np.zeros "
+            f"{min(numpy):,.0f} to {max(numpy):,.0f}: numpy's calloc hands out fresh pages "
+            f"that nobody has touched yet, numba writes a zero into every one of them."
+        )
+    return lines
+
+
+def cliff(runs: Sequence[Run]) -> List[str]:
+    """Where glibc stops serving the block from its heap, measured and predicted."""
+    numba = _values(_plain(runs), Bench.CLIFF_NUMBA)
+    numpy = _values(_plain(runs), Bench.CLIFF_NUMPY)
+    if not (numba and numpy):
+        return []
+    return [
+        f"- **The 32 MiB line is glibc's**: numba's np.zeros faults in every page from "
+        f"{statistics.median(numba):,.0f} bytes, numpy's np.zeros stays lazy from "
+        f"{statistics.median(numpy):,.0f} bytes (medians over the runs); glibc's largest mmap "
+        f"threshold is {MMAP_THRESHOLD_MAX:,} bytes. Below it malloc and calloc reuse memory "
+        f"that is already resident, so both zero it alike; above it calloc gets fresh pages "
+        f"from the kernel, already zero, and numba's malloc + memset touches every one."
+    ]
+
+
+def _draw(runs: Sequence[Run], assets: pathlib.Path) -> Dict[str, Optional[str]]:
+    assets.mkdir(parents=True, exist_ok=True)
+    drawn: Dict[str, Optional[str]] = {}
+    drawn["sweep"] = "sweep.png" if plots.plot_sweep(runs, assets / "sweep.png") else None
+    drawn["ratio"] = (
+        "ratio_by_release.png" if plots.plot_ratio_by_release(runs, assets / "ratio_by_release.png")
+        else None
+    )  # fmt: skip
+    drawn["faults"] = "faults.png" if plots.plot_faults(runs, assets / "faults.png") else None
+    drawn["fix"] = "fix.png" if plots.plot_fix(runs, assets / "fix.png") else None
+    return drawn
+
+
+def front_page(runs: Sequence[Run], assets: pathlib.Path) -> str:
+    """The front page's HTML; its plots are drawn into `assets`."""
+    drawn = _draw(runs, assets)
+    releases = sorted({r.release.key: r.label for r in runs if r.release}.items())
+    machines = ", ".join(sorted({r.machine for r in runs}))
+    span = f"{releases[0][1]} to {releases[-1][1]}" if releases else "none"
+    cliff_link = graph_link(Bench.ALLOC, x_axis="size", log=True,
+                            params={"path": ["numba.zeros", "numpy.zeros"]})  # fmt: skip
+    where = [
+        _bullets(summary(runs)),
+        _figure(drawn["sweep"], "The seed's figure, measured by this suite: time per call "
+                "against size, the seed's three functions, 105 sizes.",
+                graph_link(Bench.SWEEP_NUMBA, x_axis="n"), "Open the asv graph."),
+        _figure(None, "Allocation alone against size, np.zeros inside @njit beside numpy's, "
+                "every release and environment on a log scale:", cliff_link, "the cliff in asv."),
+        _figure(drawn["ratio"], "The slowdown at 256 MiB by numba release.",
+                graph_link(Bench.ALLOC, params={"path": ["numba.zeros", "numpy.zeros"],
+                                                "size": ["256 MiB"]}, log=True),
+                "The same in asv, release by release."),
+    ]  # fmt: skip
+    why = [
+        _bullets(compiled_code(runs) + faults(runs) + cliff(runs)),
+        _figure(drawn["faults"], "Minor page faults per call against size.",
+                graph_link(Bench.FAULTS_ALLOC, x_axis="size", log=True,
+                           params={"path": ["numba.zeros", "numpy.zeros", "allocbench.zeros"]}),
+                "Open the asv graph."),
+        _figure(None, "The compiled code's calls, release by release:",
+                graph_link(Bench.WHOLE_BLOCK_FILLS), "memsets over the whole block in asv."),
+        "<h3>The same runs under glibc tunables</h3>", _bullets(tunables(runs)),
+    ]  # fmt: skip
+    what = [
+        _bullets(advice(runs)),
+        _figure(drawn["fix"], "allocbench.zeros over numpy's np.zeros, timed alternately in one "
+                "process, against size.",
+                graph_link(Bench.FIX_NUMPY, x_axis="size"), "Open the asv graph."),
+        "<pre><code>import numba, numpy as np, allocbench\n\n@numba.njit\ndef work(n):\n"
+        "    a = allocbench.zeros((n, n), np.float64)  # or allocbench.zeros_like(b)\n"
+        "    ...</code></pre>",
+    ]  # fmt: skip
+    return _PAGE.format(
+        span=html.escape(span),
+        machines=html.escape(machines),
+        runs=len(runs),
+        where="\n".join(where),
+        why="\n".join(why),
+        what="\n".join(what),
+    )
+
+
+def publish(
+    html_dir: pathlib.Path, results_dir: pathlib.Path, table: Sequence[Release]
+) -> pathlib.Path:
+    """After ``asv publish``: the front page, the link to it, and no unmeasured benchmark in the
+    index. ResultsError where the results or the site are not there."""
+    if not (html_dir / "index.json").is_file():
+        raise ResultsError(f"{html_dir}: no asv site here; run `asv publish` first")
+    runs = collect(load(results_dir), table)
+    if not runs:
+        raise ResultsError(f"{results_dir}: every result in it failed or was skipped")
+    prune_unmeasured(html_dir)
+    commit_pages(html_dir, table)
+    page = html_dir / FRONT_PAGE
+    page.write_text(front_page(runs, html_dir / ASSETS), encoding="utf-8")
+    link_front_page(html_dir)
+    return page
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>np.zeros inside @njit: where it is slow, why, and what to do</title>
+<style>
+body {{ font: 16px/1.5 system-ui, sans-serif; max-width: 60em; margin: 2em auto; padding: 0 1em;
+       color: #222; }}
+h1 {{ font-size: 1.6em; }} h2 {{ border-bottom: 1px solid #ddd; margin-top: 2em; }}
+figure {{ margin: 1em 0; }} figure img {{ max-width: 100%; border: 1px solid #eee; }}
+figcaption {{ color: #555; font-size: 0.9em; }} code {{ background: #f4f4f4; padding: 0 .2em; }}
+pre {{ background: #f4f4f4; padding: 1em; }} nav a {{ margin-right: 1em; }}
+</style></head>
+<body>
+<nav><a href="index.html">Benchmark grid</a><a href="index.html#regressions">Regressions</a>
+<a href="#where">Where</a><a href="#why">Why</a><a href="#what">What to do</a></nav>
+<h1>np.zeros inside <code>@njit</code>: where it is slow, why, and what to do</h1>
+<p>numba users find that <code>np.zeros</code> inside an <code>@njit</code> function is
+thousands of times slower than numpy's own <code>np.zeros</code> for large arrays, while the
+same array allocated outside and passed in costs nothing. This page answers why, from {runs}
+runs of this suite (numba {span}; machines: {machines}). Every figure on it is read from the
+results the rest of this site shows, and each plot links to the asv graph it comes from.</p>
+<h2 id="where">Where the slowdown appears</h2>
+{where}
+<h2 id="why">Why</h2>
+{why}
+<h2 id="what">What to do</h2>
+{what}
+</body></html>
+"""
+
+_COMMIT_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>numba {version}</title></head>
+<body style="font: 16px/1.5 system-ui, sans-serif; max-width: 40em; margin: 2em auto;">
+<h1>numba {version}</h1>
+<p>Released {date}. In this site's history it is the ledger commit <code>{commit}</code>.</p>
+<ul>{links}</ul>
+<p><a href="../../answer.html">Where, why, what to do</a> ·
+<a href="../../index.html">Benchmark grid</a></p>
+</body></html>
+"""
