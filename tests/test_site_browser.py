@@ -10,6 +10,7 @@ other host is unresolvable in the browser, so nothing leaves the machine.
 """
 
 import base64
+import contextlib
 import functools
 import hashlib
 import http.server
@@ -23,6 +24,10 @@ import tarfile
 import threading
 
 import pytest
+
+from allocbench.history import releases
+from allocbench.report import site as front
+from tests.asvtools import RELEASES
 
 CHROMIUM = os.environ.get("ALLOCBENCH_CHROMIUM") or "/usr/bin/chromium"
 CHROMEDRIVER = os.environ.get("ALLOCBENCH_CHROMEDRIVER") or "/usr/bin/chromedriver"
@@ -147,13 +152,11 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def served_site(published_site, tmp_path):
-    """The published site, with local copies of its CDN files, on http://127.0.0.1:PORT."""
+@contextlib.contextmanager
+def _serving(site: pathlib.Path):
+    """`site` with local copies of its CDN files, on http://127.0.0.1:PORT."""
     if shutil.which("npm") is None:
         pytest.skip("npm is not installed: the site's jQuery and flot come from npm packages")
-    site = tmp_path / "site"
-    shutil.copytree(published_site, site)
     kept = localize(site)
     assert set(kept) == set(CDN)
     # The browser checks these against the page's integrity hashes: the CDN's own bytes.
@@ -168,11 +171,32 @@ def served_site(published_site, tmp_path):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", site
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def served_site(published_site, tmp_path):
+    """The published site as asv wrote it, served."""
+    site = tmp_path / "site"
+    shutil.copytree(published_site, site)
+    with _serving(site) as url:
+        yield url, site
+
+
+@pytest.fixture
+def served_front(published_site, quick_run, tmp_path):
+    """The published site with the front page written into it, served."""
+    (asv_tmp, _, _, _), _ = quick_run
+    site = tmp_path / "site"
+    shutil.copytree(published_site, site)
+    table = [releases.find(releases.load(), v) for v in RELEASES]
+    front.publish(site, asv_tmp / "results", table)
+    with _serving(site) as url:
+        yield url, site
 
 
 @pytest.fixture
@@ -237,3 +261,52 @@ def test_the_headline_graph_draws_its_points(served_site, browser, tmp_path):
     assert canvas and min(canvas) > 0
     severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert severe == []
+
+
+def _severe(browser):
+    return [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def test_the_front_page_shows_its_pictures_and_links(served_front, browser, tmp_path):
+    url, _ = served_front
+    browser.get(f"{url}/answer.html")
+    browser.save_screenshot(str(tmp_path / "front.png"))
+    images = browser.execute_script(
+        "return Array.from(document.images).map(i => [i.src, i.complete, i.naturalWidth]);"
+    )
+    assert images, "the front page has no pictures"
+    assert all(complete and width > 0 for _, complete, width in images), images
+    links = browser.execute_script(
+        "return Array.from(document.links).map(a => a.getAttribute('href'));"
+    )
+    assert any(link.startswith("index.html#bench_alloc.Alloc.time_alloc?") for link in links)
+    assert _severe(browser) == []
+
+
+def test_a_deep_link_opens_the_size_axis_with_its_labels(served_front, browser, tmp_path):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    url, _ = served_front
+    browser.get(f"{url}/answer.html")
+    link = browser.execute_script(
+        "return Array.from(document.links).map(a => a.getAttribute('href'))"
+        ".find(h => h.includes('x-axis=size') && h.includes('time_alloc?'));"
+    )
+    assert link, "no link into the allocation graph by size"
+    browser.get(f"{url}/{link}")
+    try:
+        series = WebDriverWait(browser, 60, poll_frequency=0.5).until(
+            lambda d: [s for s in d.execute_script(SERIES_JS) or [] if s] or None
+        )
+    finally:
+        browser.save_screenshot(str(tmp_path / "deep.png"))
+    assert any(y is not None for s in series for _, y in s)
+    ticks = browser.execute_script(
+        "return jQuery('#main-graph').data('plot').getAxes().xaxis.ticks.map(t => t.label);"
+    )
+    assert [label for label in ticks if label] == ["1 MiB", "32 MiB", "256 MiB"], ticks
+    drawn_as = browser.execute_script(
+        "return jQuery('#main-graph').data('plot').getData().map(s => [s.lines.show, s.bars.show]);"
+    )
+    assert drawn_as and all(lines and not bars for lines, bars in drawn_as), drawn_as
+    assert _severe(browser) == []

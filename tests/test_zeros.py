@@ -2,6 +2,7 @@
 
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import textwrap
@@ -13,6 +14,11 @@ import pytest
 import allocbench
 from allocbench import _advice
 from allocbench.catalog import MiB
+
+try:
+    from numba.core.errors import TypingError
+except ImportError:  # numba < 0.49
+    from numba.errors import TypingError
 
 DTYPES = ["float64", "float32", "int64", "uint8", "complex128", "bool"]
 
@@ -198,3 +204,118 @@ def test_cache_true_works(tmp_path):
     assert _run(code, env, cwd=tmp_path).strip() == "0"  # compiled, saved
     assert _run(code, env, cwd=tmp_path).strip() == "1"  # loaded from the cache
     assert any(pathlib.Path(tmp_path / "cache").rglob("*.nbi"))
+
+
+# -- dtype fidelity: exactly numpy's dtype, or a TypeError that names it ---------------------
+
+REC = np.dtype([("a", "i4"), ("b", "f8")])
+REC_ALIGNED = np.dtype([("a", "i4"), ("b", "f8")], align=True)
+# Equal to REC_ALIGNED under numpy's ==, but not flagged as an aligned struct.
+REC_OFFSETS = np.dtype(
+    {"names": ["a", "b"], "formats": ["<i4", "<f8"], "offsets": [0, 8], "itemsize": 16}
+)
+REC_NESTED = np.dtype([("a", "i4", (2, 3)), ("s", "S4"), ("t", "M8[us]")])
+REC_TITLED = np.dtype({"names": ["a"], "formats": ["i4"], "titles": ["A"]})
+EXACT = [
+    "i1", "u1", "i2", "u2", "i4", "u4", "i8", "u8", "f4", "f8", "c8", "c16", "b1", "<f8",
+    "=i4", "|u1", ">u1",
+    np.bool_, bool, int, float, complex, np.intp, np.uint64, np.complex64,
+    "M8[ns]", np.dtype("M8[ms]"), "m8[s]", np.dtype("m8[D]"), "M8[Y]", np.datetime64, "m8",
+    "S5", np.dtype("U3"), [("a", "i4"), ("b", "f8")],
+    REC, REC_ALIGNED, REC_OFFSETS, REC_NESTED, REC_TITLED,
+]  # fmt: skip
+REFUSED = [
+    ">f8", np.dtype(">i4"), "<M8[ns]".replace("<", ">"), [("a", ">i4")], "f2", np.float16, "O",
+    "S", "U", "V8", ("f8", (2,)), "M8[2ns]", np.dtype("f8", metadata={"unit": "m"}), "g",
+]  # fmt: skip
+
+
+def _identical(a, b):
+    # numba boxes datetime arrays with empty metadata under numpy 1.x: the same as none.
+    def key(dt):
+        return (dt, dt.str, dt.descr, dt.isalignedstruct, dt.metadata or None)
+
+    return key(a) == key(b)
+
+
+@pytest.mark.parametrize("dtype", EXACT, ids=repr)
+def test_dtype_is_numpys_exactly(dtype):
+    for _ in range(2):  # compiled, then the remembered entry
+        a = allocbench.zeros((2, 3), dtype)
+        expected = np.zeros((2, 3), dtype)
+        assert _identical(a.dtype, expected.dtype)
+        assert a.tobytes() == expected.tobytes()
+        assert _identical(allocbench.zeros_like(expected).dtype, expected.dtype)
+
+
+@pytest.mark.parametrize("dtype", REFUSED, ids=repr)
+def test_other_dtypes_are_refused_by_name(dtype):
+    with pytest.raises(TypeError, match=re.escape(repr(np.dtype(dtype)))):
+        allocbench.zeros(3, dtype)
+
+
+def test_equal_but_different_dtypes_are_not_confused():
+    allocbench.zeros(3, np.float64)
+    allocbench.zeros(3, REC_ALIGNED)
+    with pytest.raises(TypeError, match="metadata"):
+        allocbench.zeros(3, np.dtype("f8", metadata={"unit": "m"}))
+    assert not allocbench.zeros(3, REC_OFFSETS).dtype.isalignedstruct
+    assert allocbench.zeros(3, REC_ALIGNED).dtype.isalignedstruct
+    assert allocbench.zeros(3, np.dtype("M8[us]")).dtype == np.dtype("M8[us]")
+    assert allocbench.zeros(3, np.dtype("M8[ns]")).dtype == np.dtype("M8[ns]")
+
+
+# Each: (allocbench.zeros's dtype argument inside @njit, numpy's dtype for it).
+NJIT_EXACT = {
+    "np.float32": ("np.float32", "f4"),
+    "np.dtype('f8')": ("np.dtype('f8')", "f8"),
+    "literal 'i2'": ("'i2'", "i2"),
+    "float": ("float", "f8"),
+    "np.bool_": ("np.bool_", "?"),
+    "complex64": ("np.complex64", "c8"),
+    "datetime64[ns]": ("np.dtype('M8[ns]')", "M8[ns]"),
+    "literal 'm8[s]'": ("'m8[s]'", "m8[s]"),
+    "datetime64": ("np.datetime64", "M8"),
+    "record": ("REC", REC),
+    "record aligned": ("REC_ALIGNED", REC_ALIGNED),
+    "record nested": ("REC_NESTED", REC_NESTED),
+    "bytes": ("'S5'", "S5"),
+    "str": ("np.dtype('U3')", "U3"),
+}
+
+
+def _njit_zeros(spelling, make="allocbench.zeros"):
+    namespace = dict(globals())
+    exec(f"def f(n):\n    return {make}((n, 2), {spelling})", namespace)
+    return numba.njit(namespace["f"])
+
+
+@pytest.mark.parametrize("name", NJIT_EXACT)
+def test_dtype_inside_njit_is_numpys_and_numbas(name):
+    spelling, dtype = NJIT_EXACT[name]
+    a = _njit_zeros(spelling)(3)
+    assert _identical(a.dtype, np.zeros(1, dtype).dtype)
+    assert a.shape == (3, 2) and a.tobytes() == bytes(a.nbytes)
+    try:
+        own = _njit_zeros(spelling, "np.zeros")(3)
+    except TypingError:  # older numba: no np.zeros(shape, float) nor literal dtypes
+        return
+    assert _identical(a.dtype, own.dtype)
+
+
+@pytest.mark.parametrize("dtype", ["M8[us]", "m8[h]", REC, REC_NESTED, "U2", "?"], ids=repr)
+def test_zeros_like_inside_njit_keeps_the_dtype(dtype):
+    source = np.zeros((2, 3), dtype)
+    a = _like(source)
+    assert _identical(a.dtype, source.dtype) and a.shape == (2, 3) and a.flags.c_contiguous
+    assert a.tobytes() == bytes(a.nbytes)
+
+
+@pytest.mark.parametrize(
+    "spelling, named",
+    [("'f2'", "(f2)"), ("'>f8'", "(>f8)"), ("'S'", "Literal[str](S)"), ("'xyz'", "xyz")],
+)
+def test_other_dtypes_inside_njit_are_typing_errors_naming_them(spelling, named):
+    with pytest.raises(TypingError) as error:
+        _njit_zeros(spelling)(3)
+    assert "allocbench.zeros: dtype" in str(error.value) and named in str(error.value)

@@ -4,6 +4,11 @@ The public surface is the fix::
 
     allocbench.zeros(shape, dtype=np.float64)   # inside @njit code and from Python
     allocbench.zeros_like(a)
+    allocbench.patch_numba_zeros()   # numba's own np.zeros/zeros_like, calloc-backed, from now on
+
+The switch is opt-in: it is applied only when called, or at interpreter start where the
+environment variable ``ALLOCBENCH_PATCH_NUMBA_ZEROS=1`` is set (numba's entry point reads it
+before the first compilation); see allocbench._patch for what it cannot reach.
 
 The rest of the package is the benchmark suite, in subpackages that the fix never imports:
 ``catalog`` (names, sizes; no dependencies), ``harness`` (runs inside asv's environments),
@@ -17,10 +22,14 @@ resolves inside @njit code without an import of its own.
 from typing import Any, List
 
 __version__ = "0.1.0"
-__all__ = ["zeros", "zeros_like"]
+__all__ = ["patch_numba_zeros", "zeros", "zeros_like"]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "patch_numba_zeros":
+        from allocbench import _patch
+
+        return _patch.patch_numba_zeros
     if name in __all__:
         from allocbench import _zeros
 

@@ -11,12 +11,21 @@ reference (views included) dies.
 
 Called from Python, they run a compiled function doing the same, so the memory is managed
 the same way wherever the array was made.
+
+The dtype is numpy's exactly (byte order, datetime and timedelta units, record layout) for
+every dtype numba can hold in an array: booleans, integers, float32/64, complex64/128,
+datetime64/timedelta64 with a plain unit, sized bytes and str, and records of those. Any
+other dtype is refused with a TypeError (a TypingError inside @njit code) that names it,
+never silently replaced by a nearby one. ``allocbench.patch_numba_zeros`` (allocbench._patch)
+gives numba's own np.zeros the same calloc-backed memory through the intrinsics here.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
-from typing import Callable, Dict, Tuple, Union
+import re
+from typing import Callable, Dict, List, Optional, Tuple, Union
 
 import numba
 import numpy as np
@@ -28,7 +37,18 @@ from allocbench._advice import HUGEPAGE_FROM, advice_name, huge_page_advice
 from allocbench._njit import cached_njit
 from allocbench._shape import ShapeLike, normalize_shape
 
+try:
+    from numba.core.errors import TypingError
+except ImportError:  # numba < 0.49
+    from numba.errors import TypingError
+try:
+    from numba.np import numpy_support
+except ImportError:  # numba < 0.49
+    from numba import numpy_support
+
 _PAGE = os.sysconf("SC_PAGE_SIZE")
+
+DTypeLike = Union[str, np.dtype, type, list, dict, tuple]
 
 
 def _numba_version() -> Tuple[int, int]:
@@ -43,6 +63,97 @@ _MAX_INTP = np.iinfo(np.intp).max
 _TOO_BIG = (
     "array is too big; `arr.size * arr.dtype.itemsize` is larger than the maximum possible size."
 )
+_SUPPORTED = (
+    "numba arrays hold native-byte-order bool, integers, float32/64, complex64/128, "
+    "datetime64/timedelta64 with a plain unit, sized bytes/str, and records of those"
+)
+
+
+# -- which dtypes: the element types numba can hold in an array, and numpy's dtype for each --
+
+_PLAIN = (types.Boolean, types.Integer, types.Complex, types.NPDatetime, types.NPTimedelta)
+
+
+def storable(element: types.Type, in_record: bool = False) -> bool:
+    """Whether numba arrays can hold `element` (float16 has no lowering; an unsized bytes or
+    str type is not numpy's np.zeros dtype; a sub-array type only inside a record)."""
+    if isinstance(element, types.Float):
+        return element.bitwidth in (32, 64)
+    if isinstance(element, _PLAIN):
+        return True
+    if isinstance(element, (types.CharSeq, types.UnicodeCharSeq)):
+        return element.count > 0
+    if isinstance(element, types.NestedArray):
+        return in_record and storable(element.dtype, in_record)
+    if isinstance(element, types.Record):
+        return all(storable(t, in_record=True) for _, t in element.members)
+    return False
+
+
+def _from_string(text: str) -> Optional[types.Type]:
+    try:
+        return numpy_support.from_dtype(np.dtype(text))
+    except Exception:  # numpy's TypeError, numba's NotImplementedError: not a dtype here
+        return None
+
+
+def array_element(dtype: object) -> Optional[types.Type]:
+    """numba's element type for a dtype argument as typed inside @njit code (None, omitted
+    or ``float``: float64; np.float64, np.dtype(...), a numba type, a string literal), or None
+    where that is not a dtype numba arrays can hold."""
+    if dtype is None or dtype is float or isinstance(dtype, (types.NoneType, types.Omitted)):
+        return types.float64
+    if isinstance(dtype, types.Function) and getattr(dtype, "typing_key", None) is float:
+        return types.float64
+    if isinstance(dtype, types.DTypeSpec):
+        element = dtype.dtype
+    elif isinstance(dtype, types.TypeRef):
+        element = dtype.instance_type
+    elif isinstance(dtype, types.StringLiteral):
+        element = _from_string(dtype.literal_value)
+    else:
+        return None
+    return element if element is not None and storable(element) else None
+
+
+def numpy_dtype(element: types.Type) -> np.dtype:
+    """numpy's dtype for a storable element type: a constant that @njit code types back to
+    the same element type, units and record layout included."""
+    return numpy_support.as_dtype(element)
+
+
+def _identical(a: np.dtype, b: np.dtype) -> bool:
+    """Equal as numpy's == is, and also in what == overlooks: the byte-order spelling, field
+    titles, the aligned-struct flag and metadata (where empty metadata is none: numba boxes
+    datetime arrays with an empty mapping under numpy 1.x)."""
+    return (
+        a == b
+        and a.str == b.str
+        and a.descr == b.descr
+        and a.isalignedstruct == b.isalignedstruct
+        and (a.metadata or None) == (b.metadata or None)
+    )
+
+
+def element_for(dtype: DTypeLike) -> types.Type:
+    """numba's element type for a dtype given from Python, whose array dtype is exactly
+    np.dtype(dtype); TypeError naming the dtype where numba arrays cannot hold it."""
+    dt = np.dtype(dtype)  # numpy's own TypeError for what is no dtype at all
+    try:
+        element = numpy_support.from_dtype(dt)
+    except Exception:  # numba's NotImplementedError for byte order, float128, ...
+        element = None
+    if element is None or not storable(element) or not _identical(numpy_dtype(element), dt):
+        extra = f" with metadata {dt.metadata!r}" if dt.metadata else ""
+        raise TypeError(f"allocbench.zeros: dtype {dt!r}{extra} is not supported: {_SUPPORTED}")
+    return element
+
+
+def _refuse(caller: str, dtype: object) -> TypingError:
+    return TypingError(f"{caller}: dtype {dtype} is not supported: {_SUPPORTED}")
+
+
+# -- the allocation: calloc, numpy's advice, ownership handed to numba's runtime -------------
 
 
 def _function(module: ir.Module, name: str, fnty: ir.FunctionType) -> ir.Function:
@@ -52,92 +163,145 @@ def _function(module: ir.Module, name: str, fnty: ir.FunctionType) -> ir.Functio
 
 def _element_type(dtype):
     """The numba scalar type named by a dtype argument (np.float64, np.dtype('f8'))."""
-    if isinstance(dtype, (types.NumberClass, types.DType)):
+    if isinstance(dtype, types.DTypeSpec):
         return dtype.dtype
     return None
 
 
+def _calloc(context, builder, nbytes, failure):
+    """calloc'ed memory of `nbytes`; MemoryError(failure) where there is none."""
+    intp = context.get_value_type(types.intp)
+    i8p = ir.IntType(8).as_pointer()
+    calloc = _function(builder.module, "calloc", ir.FunctionType(i8p, [intp, intp]))
+    # calloc(0) may legitimately return NULL; ask for one byte so NULL means failure.
+    request = builder.select(builder.icmp_signed("==", nbytes, intp(0)), intp(1), nbytes)
+    data = builder.call(calloc, [request, intp(1)])
+    with builder.if_then(builder.icmp_unsigned("==", data, i8p(None)), likely=False):
+        context.call_conv.return_user_exc(builder, MemoryError, (failure,))
+    return data
+
+
+def _advise(context, builder, data, nbytes):
+    """numpy's madvise(MADV_HUGEPAGE) on the page-aligned part of a block of 4 MiB or more,
+    where the running numpy gives it; failure is harmless."""
+    advice = huge_page_advice()
+    if advice is None:
+        return
+    intp = context.get_value_type(types.intp)
+    i8p = ir.IntType(8).as_pointer()
+    with builder.if_then(builder.icmp_signed(">=", nbytes, intp(HUGEPAGE_FROM))):
+        madvise = _function(
+            builder.module, "madvise", ir.FunctionType(ir.IntType(32), [i8p, intp, ir.IntType(32)])
+        )
+        address = builder.ptrtoint(data, intp)
+        offset = builder.urem(
+            builder.sub(intp(_PAGE), builder.urem(address, intp(_PAGE))), intp(_PAGE)
+        )
+        start = builder.inttoptr(builder.add(address, offset), i8p)
+        builder.call(madvise, [start, builder.sub(nbytes, offset), ir.IntType(32)(advice)])
+
+
+def _managed(context, builder, data):
+    """A meminfo of numba's runtime owning `data`, freed with free() (nrt_external.h)."""
+    i8p = ir.IntType(8).as_pointer()
+    free = _function(builder.module, "free", ir.FunctionType(ir.VoidType(), [i8p]))
+    api = builder.bitcast(context.nrt.get_nrt_api(builder), i8p.as_pointer())
+    manage_type = ir.FunctionType(i8p, [i8p, i8p])
+    slot = builder.gep(api, [ir.IntType(32)(_MANAGE_MEMORY_SLOT)])
+    manage_memory = builder.bitcast(builder.load(slot), manage_type.as_pointer())
+    return builder.call(manage_memory, [data, builder.bitcast(free, i8p)])
+
+
+def _strides(context, builder, arrty, dims) -> List[ir.Value]:
+    intp = context.get_value_type(types.intp)
+    stride = intp(context.get_abi_sizeof(context.get_data_type(arrty.dtype)))
+    strides = []
+    for dim in reversed(dims) if arrty.layout == "C" else dims:
+        strides.append(stride)
+        stride = builder.mul(stride, dim)
+    return strides[::-1] if arrty.layout == "C" else strides
+
+
+def _build_array(context, builder, arrty, shape_type, shape_value, nbytes, failure):
+    data = _calloc(context, builder, nbytes, failure)
+    _advise(context, builder, data, nbytes)
+    meminfo = _managed(context, builder, data)
+    array = context.make_array(arrty)(context, builder)
+    itemsize = context.get_abi_sizeof(context.get_data_type(arrty.dtype))
+    dims = [
+        context.cast(builder, builder.extract_value(shape_value, i), shape_type[i], types.intp)
+        for i in range(arrty.ndim)
+    ]
+    context.populate_array(
+        array,
+        data=builder.bitcast(data, array.data.type),
+        shape=dims,
+        strides=_strides(context, builder, arrty, dims),
+        itemsize=context.get_constant(types.intp, itemsize),
+        meminfo=builder.bitcast(meminfo, array.meminfo.type),
+    )
+    return array._getvalue()
+
+
+def calloc_intrinsic(layout: str, failure: str):
+    """An intrinsic (shape tuple, nbytes, dtype) -> array of that layout ("C" or "F") on
+    calloc'ed memory with numpy's advice, owned by numba's runtime; MemoryError(failure)
+    where calloc fails. `nbytes` must have been checked against the shape."""
+
+    def calloc_array(typingctx, shape, nbytes, dtype):
+        element = _element_type(dtype)
+        if element is None or not isinstance(shape, types.BaseTuple):
+            return None
+        arrty = types.Array(element, len(shape), layout)
+
+        def codegen(context, builder, sig, args):
+            shape_value, nbytes_value, _ = args
+            return _build_array(context, builder, arrty, shape, shape_value, nbytes_value, failure)
+
+        return arrty(shape, types.intp, dtype), codegen
+
+    calloc_array.__name__ = f"calloc_array_{layout}"
+    return intrinsic(calloc_array)
+
+
+#: (shape tuple, nbytes, dtype) -> C-ordered array on calloc'ed, NRT-managed memory.
+_calloc_array = calloc_intrinsic("C", "Unable to allocate memory for allocbench.zeros")
+
+
+def _shape_ndim(shape) -> Optional[int]:
+    """The ndim of a shape argument (an integer or a tuple of integers), else None."""
+    if isinstance(shape, types.Integer):
+        return 1
+    if isinstance(shape, types.BaseTuple) and all(isinstance(d, types.Integer) for d in shape):
+        return len(shape)
+    return None
+
+
 @intrinsic
-def _calloc_array(typingctx, shape, nbytes, dtype):
-    """(shape tuple, nbytes, dtype) -> C-ordered array on calloc'ed, NRT-managed memory."""
-    element = _element_type(dtype)
-    if element is None or not isinstance(shape, types.BaseTuple):
+def _intp_dims(typingctx, shape):
+    """A shape argument as a tuple of intp, each integer cast as numba casts it."""
+    ndim = _shape_ndim(shape)
+    if ndim is None:
         return None
-    ndim = len(shape)
-    arrty = types.Array(element, ndim, "C")
+    result = types.UniTuple(types.intp, ndim)
 
     def codegen(context, builder, sig, args):
-        shape_value, nbytes_value, _ = args
-        module = builder.module
-        intp = context.get_value_type(types.intp)
-        i8p = ir.IntType(8).as_pointer()
+        if isinstance(shape, types.Integer):
+            dims = [context.cast(builder, args[0], shape, types.intp)]
+        else:
+            dims = [
+                context.cast(builder, builder.extract_value(args[0], i), shape[i], types.intp)
+                for i in range(ndim)
+            ]
+        return context.make_tuple(builder, result, dims)
 
-        calloc = _function(module, "calloc", ir.FunctionType(i8p, [intp, intp]))
-        # calloc(0) may legitimately return NULL; ask for one byte so NULL means failure.
-        request = builder.select(
-            builder.icmp_signed("==", nbytes_value, intp(0)), intp(1), nbytes_value
-        )
-        data = builder.call(calloc, [request, intp(1)])
-        with builder.if_then(builder.icmp_unsigned("==", data, i8p(None)), likely=False):
-            context.call_conv.return_user_exc(
-                builder, MemoryError, ("Unable to allocate memory for allocbench.zeros",)
-            )
-
-        advice = huge_page_advice()
-        if advice is not None:
-            big = builder.icmp_signed(">=", nbytes_value, intp(HUGEPAGE_FROM))
-            with builder.if_then(big):
-                madvise = _function(
-                    module, "madvise", ir.FunctionType(ir.IntType(32), [i8p, intp, ir.IntType(32)])
-                )
-                # As numpy does: advise the page-aligned part of the block; failure is harmless.
-                address = builder.ptrtoint(data, intp)
-                offset = builder.urem(
-                    builder.sub(intp(_PAGE), builder.urem(address, intp(_PAGE))), intp(_PAGE)
-                )
-                start = builder.inttoptr(builder.add(address, offset), i8p)
-                builder.call(
-                    madvise,
-                    [start, builder.sub(nbytes_value, offset), ir.IntType(32)(advice)],
-                )
-
-        free = _function(module, "free", ir.FunctionType(ir.VoidType(), [i8p]))
-        api = builder.bitcast(context.nrt.get_nrt_api(builder), i8p.as_pointer())
-        manage_type = ir.FunctionType(i8p, [i8p, i8p])
-        slot = builder.gep(api, [ir.IntType(32)(_MANAGE_MEMORY_SLOT)])
-        manage_memory = builder.bitcast(builder.load(slot), manage_type.as_pointer())
-        meminfo = builder.call(manage_memory, [data, builder.bitcast(free, i8p)])
-
-        array = context.make_array(arrty)(context, builder)
-        itemsize = context.get_abi_sizeof(context.get_data_type(element))
-        dims = [
-            context.cast(builder, builder.extract_value(shape_value, i), shape[i], types.intp)
-            for i in range(ndim)
-        ]
-        strides = []
-        stride = intp(itemsize)
-        for dim in reversed(dims):
-            strides.insert(0, stride)
-            stride = builder.mul(stride, dim)
-        context.populate_array(
-            array,
-            data=builder.bitcast(data, array.data.type),
-            shape=dims,
-            strides=strides,
-            itemsize=intp(itemsize),
-            meminfo=builder.bitcast(meminfo, array.meminfo.type),
-        )
-        return array._getvalue()
-
-    return arrty(shape, types.intp, dtype), codegen
+    return result(shape), codegen
 
 
 @register_jitable
-def _checked_nbytes(shape, itemsize):
+def overflow_checked_nbytes(shape, itemsize):
+    """The array's size in bytes; numpy's (and numba's) ValueError where it overflows."""
     n = 1
-    for dim in shape:
-        if dim < 0:
-            raise ValueError("negative dimensions are not allowed")
     for dim in shape:
         if dim != 0 and n > _MAX_INTP // dim:
             raise ValueError(_TOO_BIG)
@@ -147,13 +311,26 @@ def _checked_nbytes(shape, itemsize):
     return n * itemsize
 
 
-def zeros(shape: ShapeLike, dtype: Union[str, np.dtype, type] = np.float64) -> np.ndarray:
+@register_jitable
+def _checked_nbytes(shape, itemsize):
+    for dim in shape:
+        if dim < 0:
+            raise ValueError("negative dimensions are not allowed")
+    return overflow_checked_nbytes(shape, itemsize)
+
+
+# -- the public functions -----------------------------------------------------------------
+
+
+def zeros(shape: ShapeLike, dtype: DTypeLike = np.float64) -> np.ndarray:
     """A C-ordered array of zeros on calloc'ed memory, owned by numba's runtime.
 
-    Callable from Python and inside @njit code; `shape` is an int or a tuple of ints.
+    Callable from Python and inside @njit code; `shape` is an int or a tuple of ints, `dtype`
+    anything np.dtype takes that numba arrays can hold (TypeError naming it otherwise).
     """
-    entry = _entries.get(dtype)
-    if entry is None:
+    try:
+        entry = _entries[_fast_key(dtype)]
+    except KeyError:
         entry = _python_entry(dtype)
     if type(shape) is not tuple or not all(type(d) is int for d in shape):
         shape = normalize_shape(shape)
@@ -161,72 +338,90 @@ def zeros(shape: ShapeLike, dtype: Union[str, np.dtype, type] = np.float64) -> n
 
 
 def zeros_like(a: np.ndarray) -> np.ndarray:
-    """zeros(a.shape, a.dtype): a C-ordered array of zeros shaped like `a`."""
+    """zeros(a.shape, a.dtype): a C-ordered array of zeros shaped like `a`, of its dtype."""
     return zeros(a.shape, a.dtype)
 
 
 @overload(zeros)
 def _zeros_overload(shape, dtype=None):
-    if isinstance(dtype, (types.Omitted, types.NoneType)) or dtype is None:
-        element = types.float64
-    else:
-        element = _element_type(dtype)
-        if element is None:
-            return None
-    itemsize = np.dtype(str(element)).itemsize
-    np_type = np.dtype(str(element)).type
+    if _shape_ndim(shape) is None:
+        return None
+    element = array_element(dtype)
+    if element is None:
+        raise _refuse("allocbench.zeros", dtype)
+    np_dtype = numpy_dtype(element)
+    itemsize = np_dtype.itemsize
 
-    if isinstance(shape, types.Integer):
+    def impl(shape, dtype=None):
+        dims = _intp_dims(shape)
+        return _calloc_array(dims, _checked_nbytes(dims, itemsize), np_dtype)
 
-        def impl(shape, dtype=None):
-            dims = (shape,)
-            return _calloc_array(dims, _checked_nbytes(dims, itemsize), np_type)
-
-        return impl
-    if isinstance(shape, types.BaseTuple) and len(shape) == 0:
-
-        def impl(shape, dtype=None):
-            return _calloc_array(shape, itemsize, np_type)
-
-        return impl
-    if isinstance(shape, types.UniTuple) and isinstance(shape.dtype, types.Integer):
-
-        def impl(shape, dtype=None):
-            return _calloc_array(shape, _checked_nbytes(shape, itemsize), np_type)
-
-        return impl
-    return None
+    return impl
 
 
 @overload(zeros_like)
 def _zeros_like_overload(a):
     if not isinstance(a, types.Array):
         return None
-    itemsize = np.dtype(str(a.dtype)).itemsize
-    np_type = np.dtype(str(a.dtype)).type
+    if not storable(a.dtype):
+        raise _refuse("allocbench.zeros_like", a.dtype)
+    np_dtype = numpy_dtype(a.dtype)
+    itemsize = np_dtype.itemsize
 
     def impl(a):
-        return _calloc_array(a.shape, _checked_nbytes(a.shape, itemsize), np_type)
+        return _calloc_array(a.shape, _checked_nbytes(a.shape, itemsize), np_dtype)
 
     return impl
 
 
+# -- compiled entries for calls from Python, one per dtype ----------------------------------
+
 _entries: Dict[object, Callable] = {}
+_compiled: Dict[Tuple[object, ...], Callable] = {}
+#: The key of dtypes that are not remembered as given (see _fast_key).
+_UNREMEMBERED = object()
 
 
-def _python_entry(dtype: Union[str, np.dtype, type]) -> Callable:
-    """The compiled entry for `dtype`, remembered under the dtype as given and its name."""
-    name = np.dtype(dtype).name
-    if name not in _entries:
+def _fast_key(dtype: DTypeLike) -> object:
+    """The key that remembers `dtype` as given, where that cannot be confused with another:
+    a name or a class always means one dtype; a dtype object is keyed by its ``str`` (byte
+    order and unit included), except records and dtypes with metadata, which numpy's == and
+    ``str`` do not tell apart from others."""
+    if isinstance(dtype, np.dtype):
+        return dtype.str if dtype.fields is None and dtype.metadata is None else _UNREMEMBERED
+    return dtype if isinstance(dtype, (str, type)) else _UNREMEMBERED
 
-        def make(dt):
+
+def _identity(dt: np.dtype) -> Tuple[object, ...]:
+    return (dt.str, str(dt.descr), dt.isalignedstruct, repr(dt.metadata or None))
+
+
+def _cache_name(dt: np.dtype) -> str:
+    """Part of the entry's qualified name (its disk-cache index): readable, one per dtype."""
+    name = re.sub(r"\W", "", dt.str)
+    if dt.fields is not None:
+        name += "_" + hashlib.sha1(repr(_identity(dt)).encode()).hexdigest()[:12]
+    return name
+
+
+def _python_entry(dtype: DTypeLike) -> Callable:
+    """The compiled entry for `dtype`, one per distinct dtype; TypeError for a dtype that
+    numba arrays cannot hold exactly."""
+    dt = np.dtype(dtype)
+    element_for(dt)
+    key = _identity(dt)
+    if key not in _compiled:
+
+        def make(constant):
             def entry(shape):
-                return zeros(shape, dt)
+                return zeros(shape, constant)
 
             return entry
 
         # One compiled entry per dtype, the dtype a constant (see allocbench._njit).
         # The advice is compiled in: a cache entry of its own for each choice.
-        _entries[name] = cached_njit(make(np.dtype(name).type), name, advice_name())
-    _entries[dtype] = _entries[name]
-    return _entries[name]
+        _compiled[key] = cached_njit(make(dt), _cache_name(dt), advice_name())
+    fast = _fast_key(dtype)
+    if fast is not _UNREMEMBERED:
+        _entries[fast] = _compiled[key]
+    return _compiled[key]

@@ -15,6 +15,7 @@ import json
 import pathlib
 import re
 import statistics
+import sys
 import urllib.parse
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
@@ -109,6 +110,31 @@ def commit_pages(html_dir: pathlib.Path, table: Sequence[Release]) -> int:
         )  # fmt: skip
         previous = release
     return len(by_commit)
+
+
+#: How asv 0.6's graph page draws a parameter axis of strings (bars from zero, which a log
+#: scale cannot show), and what the site draws instead: lines through evenly spaced points.
+_CATEGORY_BARS = re.compile(
+    r"options\.series = \{\s*bars: \{\s*show: true,\s*barWidth: [^}]*\}\s*\};"
+)
+_CATEGORY_LINES = "/* allocbench: a size axis keeps the default lines and points */"
+
+
+def draw_sizes_as_lines(html_dir: pathlib.Path) -> bool:
+    """Make asv's graph page draw a size axis (labels such as '32 MiB', evenly spaced) as lines
+    and points instead of bars, so that the log scale shows them; False where this asv's page
+    has no such bars (then it is left as it is)."""
+    script = html_dir / "graphdisplay.js"
+    if not script.is_file():
+        return False
+    code = script.read_text(encoding="utf-8")
+    if _CATEGORY_LINES in code:
+        return True
+    code, count = _CATEGORY_BARS.subn(_CATEGORY_LINES, code)
+    if count != 1:
+        return False
+    script.write_text(code, encoding="utf-8")
+    return True
 
 
 def _inline(text: str) -> str:
@@ -274,6 +300,9 @@ def publish(
         raise ResultsError(f"{results_dir}: every result in it failed or was skipped")
     prune_unmeasured(html_dir)
     commit_pages(html_dir, table)
+    if not draw_sizes_as_lines(html_dir):
+        print(f"{html_dir}: asv's graph page is not the one expected; sizes stay drawn as bars",
+              file=sys.stderr)  # fmt: skip
     page = html_dir / FRONT_PAGE
     page.write_text(front_page(runs, html_dir / ASSETS), encoding="utf-8")
     link_front_page(html_dir)
@@ -283,6 +312,7 @@ def publish(
 _PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>np.zeros inside @njit: where it is slow, why, and what to do</title>
+<link rel="icon" href="swallow.ico">
 <style>
 body {{ font: 16px/1.5 system-ui, sans-serif; max-width: 60em; margin: 2em auto; padding: 0 1em;
        color: #222; }}
@@ -310,7 +340,8 @@ results the rest of this site shows, and each plot links to the asv graph it com
 """
 
 _COMMIT_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>numba {version}</title></head>
+<html lang="en"><head><meta charset="utf-8"><title>numba {version}</title>
+<link rel="icon" href="../../swallow.ico"></head>
 <body style="font: 16px/1.5 system-ui, sans-serif; max-width: 40em; margin: 2em auto;">
 <h1>numba {version}</h1>
 <p>Released {date}. In this site's history it is the ledger commit <code>{commit}</code>.</p>
