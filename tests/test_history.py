@@ -172,3 +172,18 @@ def _first_commit_rule(conf, name):
 def test_only_noise_free_figures_of_numba_paths_count_as_regressions(root, name, watched):
     conf = environments.load_config(root)
     assert (_first_commit_rule(conf, name) is not None) is watched
+
+
+def test_the_switch_runs_the_releases_it_works_on_with_stock_numbas_measures(envs):
+    switched = [e for e in envs if e.switch]
+    assert len(switched) == 1 and not switched[0].plain
+    assert switched[0].name.endswith("-ALLOCBENCH_PATCH_NUMBA_ZEROS1")
+    base = environments.Environment(switched[0].python, switched[0].numpy)
+    assert switched[0].dir_name == base.dir_name  # the same virtualenv
+    table = releases.load()
+    assert not switched[0].supports(releases.find(table, "0.53.1"))
+    planned = selection.plan(selection.choose(table, None), envs)
+    assert [r.numba for r in planned[switched[0]]] == ["0.57.1", table[-1].numba]
+    chosen = selection.selection_for(switched[0])
+    assert r"^bench_ratio\." in chosen and not any("bench_seed" in r for r in chosen)
+    assert selection.once_environment(planned).plain

@@ -157,3 +157,21 @@ def test_report_from_a_real_asv_run(quick_run, tmp_path):
     assert "Where it starts" in text and "Allocate outside @njit" in text
     assert "- testbox: glibc" in text or "libc: n/a" in text
     assert (tmp_path / "out" / "seed_figure.png").exists()
+
+
+def test_the_switch_is_reported_beside_stock_numba_and_kept_out_of_the_summary(tmp_path, hashes):
+    results = tmp_path / "results"
+    base = "virtualenv-py3.11-numpy1.24.4"
+    commit = hashes["0.68.1"]
+    faults = {Bench.FAULTS_ALLOC: [[65538, 1], [["'numba.zeros'", "'numpy.zeros'"],
+                                               ["'256 MiB'"]], "v", 0, 1.0]}  # fmt: skip
+    _write(results, "box", commit, base, {Bench.ALLOC: _alloc(0.2), **faults})
+    switched = {Bench.ALLOC: _alloc(3.3e-5),
+                Bench.FAULTS_ALLOC: [[1, 1], faults[Bench.FAULTS_ALLOC][1], "v", 0, 1.0]}  # fmt: skip
+    _write(results, "box", commit, base + "-ALLOCBENCH_PATCH_NUMBA_ZEROS1", switched)
+    text = report.write(results, tmp_path / "out", releases.load()).read_text()
+    assert (f"- numba 0.68.1 ({base}, box): at 256 MiB np.zeros inside @njit takes 1.1x numpy's "
+            "time with the switch, 6,667x without it; page faults per call: 1, instead of 65,538."
+            ) in text  # fmt: skip
+    # The summary speaks of stock numba only: the switched run does not dilute "every release".
+    assert "The slowdown is there in every release and environment measured" in text

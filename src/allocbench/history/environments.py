@@ -31,16 +31,32 @@ def load_config(root: pathlib.Path) -> dict:
         raise HistoryError(f"cannot read {path}: {exc}") from None
 
 
+#: The run-time switch (allocbench.patch_numba_zeros at interpreter start) and the first numba
+#: it works on.
+SWITCH = "ALLOCBENCH_PATCH_NUMBA_ZEROS"
+SWITCH_FROM = (0, 54)
+
+
 @dataclass(frozen=True)
 class Environment:
-    """One environment of asv.conf.json: a Python, a pinned numpy, maybe glibc tunables."""
+    """One environment of asv.conf.json: a Python, a pinned numpy, and maybe glibc tunables or
+    the run-time switch, set for the benchmarks only (asv's env_nobuild: same virtualenv)."""
 
     python: str
     numpy: str
-    #: GLIBC_TUNABLES set for the benchmarks only (asv's env_nobuild): same virtualenv.
+    #: GLIBC_TUNABLES's value, if set.
     tunables: Optional[str] = None
+    #: Whether ALLOCBENCH_PATCH_NUMBA_ZEROS=1 is set: numba's own np.zeros made lazy.
+    switch: bool = False
+
+    @property
+    def plain(self) -> bool:
+        """Stock numba under glibc's defaults."""
+        return not (self.tunables or self.switch)
 
     def supports(self, release: Release) -> bool:
+        if self.switch and release.key.release[:2] < SWITCH_FROM:
+            return False
         return release.supports(self.python, self.numpy)
 
     @property
@@ -57,6 +73,8 @@ class Environment:
         from asv.environment import get_env_name
 
         tagged = {("nobuild", "GLIBC_TUNABLES"): self.tunables} if self.tunables else {}
+        if self.switch:
+            tagged[("nobuild", SWITCH)] = "1"
         return get_env_name("virtualenv", self.python, {"numpy": self.numpy}, tagged)
 
 
@@ -88,10 +106,10 @@ def environments(conf: dict) -> List[Environment]:
     for entry in conf.get("include", []):
         try:
             nobuild = entry.get("env_nobuild", {})
-            if set(nobuild) - {"GLIBC_TUNABLES"}:
-                raise KeyError("env_nobuild other than GLIBC_TUNABLES")
+            if set(nobuild) - {"GLIBC_TUNABLES", SWITCH} or nobuild.get(SWITCH, "1") != "1":
+                raise KeyError(f"env_nobuild other than GLIBC_TUNABLES and {SWITCH}=1")
             envs.append(Environment(entry["python"], entry["req"]["numpy"],
-                                    nobuild.get("GLIBC_TUNABLES")))  # fmt: skip
+                                    nobuild.get("GLIBC_TUNABLES"), SWITCH in nobuild))  # fmt: skip
         except (KeyError, TypeError, AttributeError) as exc:
             raise HistoryError(f"asv.conf.json: an environment the history cannot run: "
                                f"{entry} ({exc})") from None  # fmt: skip

@@ -30,11 +30,10 @@ from allocbench.history.releases import Release
 from allocbench.history.selection import (
     BRIDGE_ENVS,
     choose,
-    history_benchmarks,
     once_benchmarks,
     once_environment,
     plan,
-    tunables_benchmarks,
+    selection_for,
 )
 
 
@@ -149,7 +148,7 @@ def run(root: pathlib.Path, table: Sequence[Release], options: Options) -> Dict[
         if options.bench is not None:
             selection: Sequence[str] = options.bench
         else:
-            selection = tunables_benchmarks() if each.tunables else history_benchmarks()
+            selection = selection_for(each)
         versions = [r.numba for r in runnable]
         _measure(root, env, each, versions, hashes, options, selection)
         if options.bench is None and each == once:

@@ -69,8 +69,26 @@ def once_environment(planned: Dict[Environment, List[Release]]) -> Optional[Envi
     runs the newest release chosen."""
     newest = max((r for chosen in planned.values() for r in chosen), key=lambda r: r.key,
                  default=None)  # fmt: skip
-    plain = [e for e, chosen in planned.items() if not e.tunables and newest in chosen]
+    plain = [e for e, chosen in planned.items() if e.plain and newest in chosen]
     return plain[-1] if plain else None
+
+
+def switch_benchmarks() -> List[str]:
+    """For the environments with the run-time switch on: numba's np.zeros made lazy, measured
+    as stock numba is (times, page faults, same-process ratios, the compiled code's calls)."""
+    regexes = history_benchmarks()
+    return [r for r in regexes if r.startswith((r"^bench_alloc", r"^bench_memory"))] + [
+        r"^bench_ratio\.",
+        r"^bench_explain\.",
+        r"^bench_machine\.",
+    ]
+
+
+def selection_for(env: Environment) -> List[str]:
+    """The benchmark regexes the history runs in `env`."""
+    if env.tunables:
+        return tunables_benchmarks()
+    return switch_benchmarks() if env.switch else history_benchmarks()
 
 
 def tunables_benchmarks() -> List[str]:

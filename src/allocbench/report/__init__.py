@@ -16,7 +16,15 @@ from typing import List, Optional, Sequence, Union
 from allocbench.catalog import HEADLINE_SIZE, MMAP_THRESHOLD_MAX, Bench, MiB, format_size
 from allocbench.history.releases import Release
 from allocbench.report.figures import plot_ratio_by_release, plot_seed_figure
-from allocbench.report.runs import TUNED, Run, by_series, collect, headline
+from allocbench.report.runs import (
+    SWITCHED,
+    TUNED,
+    Run,
+    by_series,
+    collect,
+    headline,
+    is_plain,
+)
 from allocbench.results import ResultsError, load
 
 PathLike = Union[str, pathlib.Path]
@@ -90,7 +98,7 @@ def summary(runs: Sequence[Run]) -> List[str]:
     """Plain sentences about where the slowdown appears and whether a release changed it."""
     lines: List[str] = []
     # Runs under glibc tunables are the test of the mechanism, reported on their own.
-    labelled = [r for r in runs if r.release and TUNED not in r.env]
+    labelled = [r for r in runs if is_plain(r)]
     ratios = [(r, headline(r)) for r in labelled]
     ratios = [(r, q) for r, q in ratios if q is not None]
     if not ratios:
@@ -192,7 +200,7 @@ def advice(runs: Sequence[Run]) -> List[str]:
 def tunables(runs: Sequence[Run]) -> List[str]:
     """The cliff under glibc tunables beside the same machine, environment and release
     without them: the test of the mechanism."""
-    plain = {(r.machine, r.env, r.commit): r for r in runs if TUNED not in r.env}
+    plain = {(r.machine, r.env, r.commit): r for r in runs if is_plain(r)}
     rows, words, shown = [], [], set()
     for run in runs:
         if TUNED not in run.env:
@@ -223,6 +231,34 @@ def tunables(runs: Sequence[Run]) -> List[str]:
     return [*words, "",
             "| GLIBC_TUNABLES | release | numba faults every page from | numpy lazy from "
             "| ratio 1 MiB | 16 MiB |", "| --- | --- | --- | --- | --- | --- |", *rows]  # fmt: skip
+
+
+def switched(runs: Sequence[Run]) -> List[str]:
+    """numba's own np.zeros with the run-time switch on, beside the same machine, environment
+    and release without it."""
+    plain = {(r.machine, r.env, r.commit): r for r in runs if is_plain(r)}
+    lines = []
+    for run in runs:
+        if SWITCHED not in run.env or run.release is None:
+            continue
+        base = plain.get((run.machine, run.env.split(SWITCHED, 1)[0], run.commit))
+        on, off = headline(run), headline(base) if base else None
+        if on is None:
+            continue
+        faults = run.get(Bench.FAULTS_ALLOC, "numba.zeros", HEADLINE_SIZE)
+        stock_faults = base.get(Bench.FAULTS_ALLOC, "numba.zeros", HEADLINE_SIZE) if base else None
+        lines.append(
+            f"- numba {run.label} ({run.env.split(SWITCHED, 1)[0]}, {run.machine}): at 256 MiB "
+            f"np.zeros inside @njit takes {_x(on)} numpy's time with the switch"
+            + (f", {_x(off)} without it" if off else "")
+            + (f"; page faults per call: {faults:,.0f}" if faults is not None else "")
+            + (f", instead of {stock_faults:,.0f}" if stock_faults is not None else "")
+            + "."
+        )
+    if not lines:
+        return ["Not measured in these results (the ALLOCBENCH_PATCH_NUMBA_ZEROS environment of "
+                "asv.conf.json)."]  # fmt: skip
+    return lines
 
 
 def machines(runs: Sequence[Run]) -> List[str]:
@@ -297,6 +333,7 @@ def write(
     ]
     lines += ["## The machines", "", *machines(runs), ""]
     lines += ["## The mechanism: the same runs under glibc tunables", "", *tunables(runs), ""]
+    lines += ["## numba's np.zeros with allocbench's run-time switch", "", *switched(runs), ""]
     for (machine_name, env), series in by_series(runs).items():
         lines += [f"## {env} on {machine_name}", "", *_cliff_table(series), ""]
     lines += ["## First call against steady state", "", *fresh_table(runs), ""]

@@ -6,7 +6,7 @@ import pathlib
 from typing import List, Optional, Sequence, Tuple
 
 from allocbench.catalog import MMAP_THRESHOLD_MAX, SWEEP_NS, Bench, MiB, format_size
-from allocbench.report.runs import TUNED, Run, by_series, headline
+from allocbench.report.runs import SWITCHED, TUNED, Run, by_series, headline, is_plain
 
 
 def _pyplot():
@@ -53,7 +53,7 @@ def plot_ratio_by_release(runs: Sequence[Run], path: pathlib.Path) -> bool:
     series = {
         key: [(r.release.released, headline(r), r.label) for r in rs if r.release]
         for key, rs in by_series(runs).items()
-        if TUNED not in key[1]
+        if TUNED not in key[1] and SWITCHED not in key[1]
     }
     series = {k: [p for p in v if p[1] is not None] for k, v in series.items()}
     series = {k: v for k, v in series.items() if v}
@@ -86,7 +86,7 @@ def _newest_with(runs: Sequence[Run], benchmark: str) -> Optional[Run]:
     having = [r for r in runs if r.release and any(b == benchmark for b, _ in r.values)]
     if not having:
         return None
-    return max(having, key=lambda r: (TUNED not in r.env, r.release.key, r.env))
+    return max(having, key=lambda r: (is_plain(r), r.release.key, r.env))
 
 
 def _points(run: Run, benchmark: str, *prefix: object) -> List[Tuple[object, float]]:

@@ -17,8 +17,15 @@ from allocbench.history import ledger
 from allocbench.history.releases import Release
 from allocbench.results import Record, ResultsError
 
-#: What the environments under glibc tunables have in their names.
+#: What the environments under glibc tunables, and with the run-time switch on, have in their
+#: names.
 TUNED = "-GLIBC_TUNABLES"
+SWITCHED = "-ALLOCBENCH_PATCH_NUMBA_ZEROS"
+
+
+def is_plain(run: Run) -> bool:
+    """A run of a numba release as it is, under glibc's defaults."""
+    return run.release is not None and TUNED not in run.env and SWITCHED not in run.env
 
 
 @dataclass

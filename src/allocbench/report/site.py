@@ -22,9 +22,9 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 from allocbench.catalog import HEADLINE_SIZE, MMAP_THRESHOLD_MAX, Bench
 from allocbench.history.ledger import compare_url, release_notes_url
 from allocbench.history.releases import Release, format_date
-from allocbench.report import advice, summary, tunables
+from allocbench.report import advice, summary, switched, tunables
 from allocbench.report import figures as plots
-from allocbench.report.runs import TUNED, Run, collect, release_by_commit
+from allocbench.report.runs import Run, collect, is_plain, release_by_commit
 from allocbench.results import ResultsError, load
 
 FRONT_PAGE = "answer.html"
@@ -161,7 +161,7 @@ def _figure(image: Optional[str], caption: str, link: str, words: str) -> str:
 
 
 def _plain(runs: Sequence[Run]) -> List[Run]:
-    return [r for r in runs if r.release and TUNED not in r.env]
+    return [r for r in runs if is_plain(r)]
 
 
 def _values(runs: Sequence[Run], benchmark: str, *params: object) -> List[float]:
@@ -271,6 +271,16 @@ def front_page(runs: Sequence[Run], assets: pathlib.Path) -> str:
     ]  # fmt: skip
     what = [
         _bullets(advice(runs)),
+        "<h3>Existing code, unchanged: the run-time switch</h3>",
+        "<p><code>allocbench.patch_numba_zeros()</code> (or <code>ALLOCBENCH_PATCH_NUMBA_ZEROS=1"
+        "</code> in the environment) makes <code>np.zeros</code> and <code>np.zeros_like</code> "
+        "in every <code>@njit</code> function compiled afterwards calloc-backed, numba 0.54 on. "
+        "Measured by this suite with the switch on:</p>",
+        _bullets(switched(runs)),
+        _figure(None, "The same benchmarks with the switch on, beside stock numba:",
+                graph_link(Bench.ALLOC, log=True, plain_only=False,
+                           params={"path": ["numba.zeros", "numpy.zeros"], "size": ["256 MiB"]}),
+                "allocation alone at 256 MiB, every environment."),
         _figure(drawn["fix"], "allocbench.zeros over numpy's np.zeros, timed alternately in one "
                 "process, against size.",
                 graph_link(Bench.FIX_NUMPY, x_axis="size"), "Open the asv graph."),
