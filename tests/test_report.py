@@ -166,8 +166,8 @@ def test_the_switch_is_reported_beside_stock_numba_and_kept_out_of_the_summary(t
     faults = {Bench.FAULTS_ALLOC: [[65538, 1], [["'numba.zeros'", "'numpy.zeros'"],
                                                ["'256 MiB'"]], "v", 0, 1.0]}  # fmt: skip
     _write(results, "box", commit, base, {Bench.ALLOC: _alloc(0.2), **faults})
-    switched = {Bench.ALLOC: _alloc(3.3e-5),
-                Bench.FAULTS_ALLOC: [[1, 1], faults[Bench.FAULTS_ALLOC][1], "v", 0, 1.0]}  # fmt: skip
+    params = faults[Bench.FAULTS_ALLOC][1]
+    switched = {Bench.ALLOC: _alloc(3.3e-5), Bench.FAULTS_ALLOC: [[1, 1], params, "v", 0, 1.0]}
     _write(results, "box", commit, base + "-ALLOCBENCH_PATCH_NUMBA_ZEROS1", switched)
     text = report.write(results, tmp_path / "out", releases.load()).read_text()
     assert (f"- numba 0.68.1 ({base}, box): at 256 MiB np.zeros inside @njit takes 1.1x numpy's "
