@@ -119,18 +119,32 @@ def summary(runs: Sequence[Run]) -> List[str]:
     numba_from = [r.get(Bench.CLIFF_NUMBA) for r in labelled if r.get(Bench.CLIFF_NUMBA)]
     numpy_from = [r.get(Bench.CLIFF_NUMPY) for r in labelled if r.get(Bench.CLIFF_NUMPY)]
     if numba_from and numpy_from:
-        above = max(numba_from + numpy_from) - MMAP_THRESHOLD_MAX
+        above = int(max(numba_from + numpy_from)) - MMAP_THRESHOLD_MAX
         below = [r.get(Bench.CLIFF_RATIO, n) for r in labelled for n in (1 * MiB, 16 * MiB)]
         below = [q for q in below if q is not None]
+        predicted = [
+            (r.get(Bench.CLIFF_NUMBA), r.get(Bench.CLIFF_NUMBA_PREDICTED),
+             r.get(Bench.CLIFF_NUMPY), r.get(Bench.CLIFF_NUMPY_PREDICTED))
+            for r in labelled
+        ]  # fmt: skip
+        predicted = [row for row in predicted if None not in row]
+        agree = sum(row[0] == row[1] and row[2] == row[3] for row in predicted)
         lines.append(
-            f"- **Where it starts**: bisected in one process, numba's np.zeros faults in every "
-            f"page from {_span(numba_from, _bytes)}, and numpy's np.zeros stays lazy "
-            f"from {_span(numpy_from, _bytes)}; glibc's largest mmap threshold is "
-            f"{format_size(MMAP_THRESHOLD_MAX)}, "
+            f"- **Where it starts**: measured to the byte, each size in a fresh process, numba's "
+            f"np.zeros faults in every page from {_span(numba_from, _bytes)}, and numpy's "
+            f"np.zeros stays lazy from {_span(numpy_from, _bytes)}; glibc's largest mmap "
+            f"threshold is {format_size(MMAP_THRESHOLD_MAX)} ({MMAP_THRESHOLD_MAX:,} bytes), "
             + (
                 f"{above:,} bytes below the largest of these."
                 if above >= 0
                 else f"{-above:,} bytes above all of these."
+            )
+            + (
+                f" glibc's rules (how malloc rounds a request into a chunk, the threshold it "
+                f"raises when an mmap'd chunk is freed, and numba's runtime header on top of the "
+                f"array) predict the same bytes in {agree} of {len(predicted)} runs."
+                if predicted
+                else ""
             )
             + (
                 f" Below it, at 1 MiB and 16 MiB, numba's np.zeros takes {_span(below, _x)} "

@@ -151,6 +151,7 @@ def plot_faults(runs: Sequence[Run], path: pathlib.Path) -> bool:
     fig, ax = plt.subplots(figsize=(9, 5))
     _by_size(ax, run, Bench.FAULTS_ALLOC, ["numba.zeros", "numpy.zeros", "allocbench.zeros"])
     ax.set_yscale("symlog", linthresh=1)
+    ax.set_ylim(bottom=0)
     ax.set_ylabel("Minor page faults per call (median)")
     ax.set_title(f"Page faults of the allocation alone: {_title(run)}")
     ax.legend(loc="upper left")
