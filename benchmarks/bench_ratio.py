@@ -6,7 +6,7 @@ page-fault counts of `bench_memory.PageFaults`, are what the history's regressio
 watches; the absolute times of `bench_alloc` are there to read.
 """
 
-from allocbench.catalog import CONTROLS, HISTORY_SIZES, size_bytes, size_labels
+from allocbench.catalog import CONTROL_SIZES, CONTROLS, size_bytes, size_labels
 from allocbench.harness import sameprocess
 
 from .common import skip_unless_fits, with_attributes
@@ -16,7 +16,7 @@ class OverControl:
     """Median time of the path over median time of its control (`allocbench.catalog.CONTROLS`),
     15 interleaved calls each after 3 settling calls, uint8 1-D."""
 
-    params = (list(CONTROLS), size_labels(HISTORY_SIZES))
+    params = (list(CONTROLS), size_labels(CONTROL_SIZES))
     param_names = ("path", "size")
     timeout = 300
     version = "1"

@@ -149,6 +149,9 @@ ADVICE_SIZES = (16 * MiB, 256 * MiB)
 #: The fix allocating inside one @njit loop: where the call boundary would dominate.
 INSIDE_NJIT_SIZES = (4 * KiB, 64 * KiB, 1 * MiB, 16 * MiB)
 
+#: Where each compiled path is timed against its control: under the cliff, at it, far above.
+CONTROL_SIZES = (64 * KiB, 16 * MiB, 256 * MiB)
+
 #: First call in a fresh process against steady state.
 FRESH_SIZES = (1 * MiB, 16 * MiB, 256 * MiB)
 
