@@ -81,3 +81,25 @@ class FixInsideNjit:
         nbytes = size_bytes(size)
         calls = 200 if nbytes < MiB else 20
         return sameprocess.inside_njit_ratio(nbytes, calls, write=use == "write")["ratio"]
+
+
+class NumbaZerosOverNumpy:
+    """np.zeros inside @njit over numpy's np.zeros (uint8, 1-D), same process: with stock
+    numba the slowdown itself, with the run-time switch or the patched numba the fix's
+    target (within 1.5x alone, 1.1x with every element written). The history runs it where
+    numba's np.zeros is fixed."""
+
+    version = "1"
+
+    params = (size_labels(USE_SIZES), ["alone", "write"])
+    param_names = ("size", "use")
+    timeout = 600
+
+    def setup(self, size, use):
+        skip_unless_fits(size_bytes(size))
+
+    @with_attributes(unit="ratio")
+    def track_numba_zeros_over_numpy(self, size, use):
+        """Median of 15 interleaved calls each; 1.0 is numpy's speed."""
+        nbytes = size_bytes(size)
+        return sameprocess.ratio("numba.zeros", "numpy.zeros", nbytes, use == "write")["ratio"]

@@ -245,6 +245,7 @@ class Bench:
     SEED_NUMPY = "bench_seed.SeedPlot.time_numpy_zeros"
     RESIDENT = "bench_memory.ResidentMemory.track_resident_added"
     FIX_NUMPY = "bench_fix.FixAgainstNumpy.track_allocbench_over_numpy"
+    NUMBA_OVER_NUMPY = "bench_fix.NumbaZerosOverNumpy.track_numba_zeros_over_numpy"
     FAULTS_ALLOC = "bench_memory.PageFaults.track_faults_alloc"
     FAULTS_WRITE = "bench_memory.PageFaults.track_faults_alloc_and_write"
     OVER_CONTROL = "bench_ratio.OverControl.track_over_control"

@@ -56,7 +56,7 @@ def once_benchmarks() -> List[str]:
     huge-page advice on and off, resident memory and the first call in a fresh process."""
     paths = _alternatives(HEADLINE_PATHS)
     return [
-        r"^bench_fix\.",
+        r"^bench_fix\.Fix",
         r"^bench_seed\.SeedSweep\.",
         r"^bench_alloc\.HugePageAdvice\.",
         rf"^bench_memory\.ResidentMemory\.\w+\(({paths}), ",
@@ -81,6 +81,7 @@ def switch_benchmarks() -> List[str]:
         r"^bench_ratio\.",
         r"^bench_explain\.",
         r"^bench_machine\.",
+        r"^bench_fix\.NumbaZerosOverNumpy\.",
     ]
 
 

@@ -280,7 +280,11 @@ def front_page(runs: Sequence[Run], assets: pathlib.Path) -> str:
         _figure(None, "The same benchmarks with the switch on, beside stock numba:",
                 graph_link(Bench.ALLOC, log=True, plain_only=False,
                            params={"path": ["numba.zeros", "numpy.zeros"], "size": ["256 MiB"]}),
-                "allocation alone at 256 MiB, every environment."),
+                "allocation alone at 256 MiB, every environment;"),
+        _figure(None, "np.zeros inside @njit over numpy's, timed alternately in one process, "
+                "where numba's np.zeros is fixed:",
+                graph_link(Bench.NUMBA_OVER_NUMPY, x_axis="size", plain_only=False),
+                "against size."),
         _figure(drawn["fix"], "allocbench.zeros over numpy's np.zeros, timed alternately in one "
                 "process, against size.",
                 graph_link(Bench.FIX_NUMPY, x_axis="size"), "Open the asv graph."),
