@@ -7,6 +7,7 @@ import sys
 
 from allocbench.catalog import FRESH_SIZES, HEADLINE_PATHS, PATH_NAMES, format_size
 from allocbench.cli.base import Command, add_json_option, print_json, size_argument
+from allocbench.errors import UserError
 
 
 class Fresh(Command):
@@ -30,6 +31,8 @@ class Fresh(Command):
                 + ", ".join(format_size(n) for n in too_big),
                 file=sys.stderr,
             )
+        if len(too_big) == len(args.sizes):
+            raise UserError("nothing measured: no size fits in the memory this process may use")
         records = fresh.measure(args.paths, args.sizes, args.repeats)
         if args.json:
             print_json(records)

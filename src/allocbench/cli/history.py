@@ -37,6 +37,7 @@ class History(Command):
     def run(self, args: argparse.Namespace) -> int:
         from allocbench.history import job, releases
 
+        job.check_names(args.bench or [], args.machine)
         table = releases.load(args.table)
         options = job.Options(
             versions=[r.numba for r in table] if args.all else args.releases,

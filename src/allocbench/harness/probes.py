@@ -50,8 +50,7 @@ def resident_bytes() -> int:
         raise NotImplementedError("no /proc/self/statm, psutil or ps: cannot read RSS") from None
 
 
-def available_memory() -> Optional[int]:
-    """Bytes that can be allocated and touched without swapping, or None if unknown."""
+def _machine_available() -> Optional[int]:
     if os.path.exists(_MEMINFO):
         with open(_MEMINFO) as f:
             for line in f:
@@ -72,6 +71,74 @@ def available_memory() -> Optional[int]:
         return os.sysconf("SC_PHYS_PAGES") * page_size() // 2
     except (ValueError, OSError):
         return None
+
+
+def _read_int(path: str) -> Optional[int]:
+    try:
+        with open(path) as f:
+            text = f.read().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def _own_cgroup() -> Optional[str]:
+    """This process's cgroup v2 folder, or None."""
+    try:
+        with open("/proc/self/cgroup") as f:
+            for line in f:
+                if line.startswith("0::"):
+                    return "/sys/fs/cgroup" + line.split("::", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
+def cgroup_room() -> Optional[int]:
+    """Bytes this process's control group may still use (cgroup v2 memory.max or v1
+    memory.limit_in_bytes, less what it uses), or None where there is no such limit."""
+    folder = _own_cgroup()
+    candidates = []
+    if folder:
+        candidates.append((folder + "/memory.max", folder + "/memory.current"))
+    candidates.append(("/sys/fs/cgroup/memory/memory.limit_in_bytes",
+                       "/sys/fs/cgroup/memory/memory.usage_in_bytes"))  # fmt: skip
+    for limit_file, usage_file in candidates:
+        limit, usage = _read_int(limit_file), _read_int(usage_file)
+        # v1 writes a huge number (a page short of 2**63) where there is no limit.
+        if limit is not None and limit < 2**62:
+            return max(0, limit - (usage or 0))
+    return None
+
+
+def rlimit_room() -> Optional[int]:
+    """Address space this process may still map under its RLIMIT_AS / RLIMIT_DATA (what
+    `ulimit -v` sets), or None where they are unlimited."""
+    rooms = []
+    for name in ("RLIMIT_AS", "RLIMIT_DATA"):
+        limit = getattr(resource, name, None)
+        if limit is None:
+            continue
+        soft, _ = resource.getrlimit(limit)
+        if soft != resource.RLIM_INFINITY:
+            rooms.append(soft - _mapped_bytes())
+    return max(0, min(rooms)) if rooms else None
+
+
+def _mapped_bytes() -> int:
+    """Virtual memory this process has mapped now (Linux; elsewhere its resident size)."""
+    if os.path.exists(_STATM):
+        with open(_STATM) as f:
+            return int(f.read().split()[0]) * page_size()
+    return resident_bytes()
+
+
+def available_memory() -> Optional[int]:
+    """Bytes that can be allocated and touched without swapping or hitting a limit: the least
+    of the machine's available memory, the control group's room and the rlimits' room; None
+    if none of them is known."""
+    known = [v for v in (_machine_available(), cgroup_room(), rlimit_room()) if v is not None]
+    return min(known) if known else None
 
 
 def physical_memory() -> int:

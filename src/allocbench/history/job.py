@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import pathlib
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from allocbench.history import interpreters, ledger
+from allocbench.history.damaged import set_aside_damaged
 from allocbench.history.environments import (
     HistoryError,
     asv_environment,
@@ -60,6 +62,25 @@ class Options:
     envs: Optional[Sequence[str]] = None
     #: asv machine name to record the results under.
     machine: Optional[str] = None
+
+
+#: A machine name becomes a folder of the results directory: one plain path component.
+_MACHINE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def check_names(bench: Sequence[str], machine: Optional[str]) -> None:
+    """Refuse, before any environment is built, a --bench regex that does not compile and a
+    machine name that would not be one folder inside the results directory."""
+    for regex in bench:
+        try:
+            re.compile(regex)
+        except re.error as exc:
+            raise HistoryError(f"--bench {regex!r} is not a regular expression: {exc}") from None
+    if machine is not None and not _MACHINE_NAME.match(machine):
+        raise HistoryError(
+            f"--machine {machine!r}: a machine name is letters, digits, '.', '_' and '-', "
+            f"starting with a letter or digit (it names a folder of the results)"
+        )
 
 
 def machine_identity(machine: Optional[str]) -> List[str]:
@@ -115,11 +136,21 @@ def _measure(root: pathlib.Path, env: dict, each, releases: Sequence[str], hashe
         os.unlink(f.name)
 
 
+def _nothing(chosen: Sequence[Release], envs: Sequence) -> str:
+    return (f"nothing measured: none of numba {', '.join(r.numba for r in chosen)} can run in "
+            f"{', '.join(e.name for e in envs)}")  # fmt: skip
+
+
 def run(root: pathlib.Path, table: Sequence[Release], options: Options) -> Dict[str, List[str]]:
     """Run the history job; {environment name: versions run}."""
     chosen = choose(table, options.versions)
     conf = load_config(root)
     envs = _environments(conf, table, options)
+    planned = plan(chosen, envs)
+    if not any(planned.values()):
+        raise HistoryError(_nothing(chosen, envs))
+    for path in set_aside_damaged(root / conf["results_dir"]):
+        print(f"set aside {path}: it did not parse, so its work is measured again")
     hashes = dict(zip((r.numba for r in table), ledger.build(table, root / conf["repo"])))
 
     bindir = root / ".asv" / "bin"
@@ -130,7 +161,6 @@ def run(root: pathlib.Path, table: Sequence[Release], options: Options) -> Dict[
         _run([*asv, "machine", "--yes", *machine_identity(options.machine)], root, env)
 
     done: Dict[str, List[str]] = {}
-    planned = plan(chosen, envs)
     once = once_environment(planned)
     for each, runnable in planned.items():
         if not runnable:
@@ -155,6 +185,8 @@ def run(root: pathlib.Path, table: Sequence[Release], options: Options) -> Dict[
             _measure(root, env, each, versions[-1:], hashes, options, once_benchmarks())
         print(f"{each.name}: {len(runnable)} releases in {time.monotonic() - started:.0f} s")
         done[each.name] = [r.numba for r in runnable]
+    if not done:
+        raise HistoryError(_nothing(chosen, envs))
     if options.publish:
         _run([*asv, "publish"], root, env)
     return done

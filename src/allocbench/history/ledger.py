@@ -130,6 +130,8 @@ def build(releases: Sequence[Release], directory: PathLike) -> List[str]:
     left as it was: deleting the directory rebuilds it, with the same hashes as anywhere.
     """
     repo = pathlib.Path(directory)
+    if repo.exists() and not repo.is_dir():
+        raise LedgerError(f"{repo} is a file, not a folder for the ledger: refusing to touch it")
     if repo.exists() and not (repo / ".git").is_dir() and any(repo.iterdir()):
         raise LedgerError(f"{repo} exists and is not a git repository: refusing to touch it")
     if not (repo / ".git").is_dir():

@@ -208,6 +208,10 @@ def load(path: Optional[PathLike] = None) -> List[Release]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise TableError(f"cannot read the release table {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise TableError(
+            f"{path}: not UTF-8 text (byte {exc.start}): not a release table"
+        ) from None
     return parse_table(text, str(path))
 
 

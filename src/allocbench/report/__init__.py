@@ -318,12 +318,17 @@ def write(
     table: Sequence[Release],
     machine: Optional[str] = None,
 ) -> pathlib.Path:
-    """Write the report; the path of its Markdown file. ResultsError for unusable results."""
+    """Write the report; the path of its Markdown file. ResultsError for unusable results or
+    an output folder that cannot be one."""
+    out = pathlib.Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ResultsError(f"{out} exists and is not a folder: the report needs a folder")
+    if not out.parent.is_dir():
+        raise ResultsError(f"{out.parent}: no such folder to write the report in")
     runs = collect(load(results_dir), table, machine)
     if not runs:
         raise ResultsError(f"{results_dir}: every result in it failed or was skipped")
-    out = pathlib.Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(exist_ok=True)
     unknown = sorted({r.commit[:8] for r in runs if r.release is None})
     keys = {r.release.numba: r.release.key for r in runs if r.release}
     versions = sorted(keys, key=keys.__getitem__)

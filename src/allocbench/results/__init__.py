@@ -58,20 +58,28 @@ def _measured(value: object) -> Optional[float]:
     return float(value) if ok else None
 
 
-def _check_lengths(path: pathlib.Path) -> None:
-    """asv's reader pads or drops values that do not match the parameter grid; refuse them."""
+def _check_values(path: pathlib.Path) -> None:
+    """asv's reader pads or drops values that do not match the parameter grid, and keeps values
+    that are not numbers; refuse both, naming the file and the benchmark."""
     data = asv_util.load_json(str(path), api_version=asv_results.Results.api_version)
     columns = data["result_columns"]
     for benchmark, row in data["results"].items():
         entry = dict(zip(columns, row))
         values, params = entry.get("result"), entry.get("params") or []
-        if values is not None and not isinstance(values, list):
+        if values is None:
+            continue
+        if not isinstance(values, list):
             raise ResultsError(f"{path}: malformed entry for {benchmark} (not a list: {values!r})")
         expected = math.prod(len(p) for p in params)
-        if values is not None and len(values) != expected:
+        if len(values) != expected:
             raise ResultsError(
                 f"{path}: {benchmark} has {len(values)} values for {expected} parameter sets"
             )
+        for value in values:
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if value is not None and not number:
+                raise ResultsError(f"{path}: {benchmark} has a value that is not a number: "
+                                   f"{value!r}")  # fmt: skip
 
 
 def _current(root: pathlib.Path) -> Optional[dict]:
@@ -90,7 +98,7 @@ def _records_of(path: pathlib.Path, current: Optional[dict] = None) -> List[Reco
     """The records of one results file, read by asv's own Results.load; with `current`, only
     the benchmarks that still exist at the version that was measured, as asv keeps them."""
     try:
-        _check_lengths(path)
+        _check_values(path)
         result = asv_results.Results.load(str(path))
         machine = result.params["machine"]
         keys = sorted(
