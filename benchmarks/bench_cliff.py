@@ -29,13 +29,10 @@ def _setup(self, figures, *params):
         raise NotImplementedError(figures["skipped"])
 
 
-class Cliff:
-    """The sizes, to the byte, from which numpy's np.zeros stays lazy and from which numba's
-    np.zeros faults in every page, each size probed in a fresh process that allocates only
-    that size (as asv's one process per benchmark, or a fresh %timeit, does)."""
+class _CliffSizes:
+    """The two cliffs' bytes, as one kind (KEY) of the figures of `cliff.locate`."""
 
-    version = "1"
-
+    KEY = ""
     timeout = 300
     setup_cache = _locate
     setup = _setup
@@ -43,12 +40,21 @@ class Cliff:
     @with_attributes(unit="bytes")
     def track_numpy_zeros_lazy_from(self, figures):
         """Smallest size (bytes) from which numpy's np.zeros hands out fresh, untouched pages."""
-        return figures[NUMPY]["measured"]
+        return figures[NUMPY][self.KEY]
 
     @with_attributes(unit="bytes")
     def track_numba_zeros_faults_every_page_from(self, figures):
         """Smallest size (bytes) from which numba's np.zeros faults in every page it zeroes."""
-        return figures[NUMBA]["measured"]
+        return figures[NUMBA][self.KEY]
+
+
+class Cliff(_CliffSizes):
+    """The sizes, to the byte, from which numpy's np.zeros stays lazy and from which numba's
+    np.zeros faults in every page, each size probed in a fresh process that allocates only
+    that size (as asv's one process per benchmark, or a fresh %timeit, does)."""
+
+    version = "1"
+    KEY = "measured"
 
 
 def _setup_predicted(self, figures):
@@ -57,49 +63,23 @@ def _setup_predicted(self, figures):
         raise NotImplementedError(figures["prediction_unavailable"])
 
 
-class CliffPredicted:
+class CliffPredicted(_CliffSizes):
     """The same sizes as glibc malloc's rules predict them for this machine: its page size, its
     tunables, the heap a fresh process inherits, and the bytes each path asks for beyond the
     array (numpy none, numba its NRT header and alignment slack)."""
 
     version = "1"
-
-    timeout = 300
-    setup_cache = _locate
+    KEY = "predicted"
     setup = _setup_predicted
 
-    @with_attributes(unit="bytes")
-    def track_numpy_zeros_lazy_from(self, figures):
-        """Smallest size (bytes) whose calloc glibc serves from fresh mmap'd pages every call."""
-        return figures[NUMPY]["predicted"]
 
-    @with_attributes(unit="bytes")
-    def track_numba_zeros_faults_every_page_from(self, figures):
-        """Smallest size (bytes) whose NRT malloc glibc serves from fresh mmap'd pages every
-        call, which numba then zeroes page by page."""
-        return figures[NUMBA]["predicted"]
-
-
-class CliffOneProcess:
+class CliffOneProcess(_CliffSizes):
     """The same sizes, to the page, bisected inside one long-lived process: what a process with
     that history sees, as every probe inherits the heap top and the mmap threshold that the
     probes before it left."""
 
     version = "1"
-
-    timeout = 300
-    setup_cache = _locate
-    setup = _setup
-
-    @with_attributes(unit="bytes")
-    def track_numpy_zeros_lazy_from(self, figures):
-        """Smallest size (bytes), in one process, from which numpy's np.zeros stays lazy."""
-        return figures[NUMPY]["one_process"]
-
-    @with_attributes(unit="bytes")
-    def track_numba_zeros_faults_every_page_from(self, figures):
-        """Smallest size (bytes), in one process, from which numba's np.zeros faults every page."""
-        return figures[NUMBA]["one_process"]
+    KEY = "one_process"
 
 
 class CliffRatio:

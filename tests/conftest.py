@@ -35,11 +35,12 @@ def asv_home(root, tmp_path_factory):
         env_dir=str(tmp / "env"),
         results_dir=str(tmp / "results"),
         html_dir=str(tmp / "html"),
-        # The plain environment, not its copies under glibc tunables (env_nobuild).
+        # The plain environment, not its variants (glibc tunables, the switch, the patched build).
         include=[
             e
             for e in conf["include"]
-            if (e["python"], e["req"]["numpy"]) == ENV and not e.get("env_nobuild")
+            if (e["python"], e["req"]["numpy"]) == ENV
+            and not (e.get("env_nobuild") or e.get("env"))
         ],
         # asv runs from the config's folder, so {conf_dir} would be the temporary one.
         install_command=[c.replace("{conf_dir}", str(root)) for c in conf["install_command"]],

@@ -33,16 +33,22 @@ MODULES = (
 
 
 def _classes():
+    """The benchmark classes as asv finds them: a module's own, not named with a leading _."""
     for module in MODULES:
-        for _, cls in inspect.getmembers(module, inspect.isclass):
-            if cls.__module__ == module.__name__:
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == module.__name__ and not name.startswith("_"):
                 yield cls
+
+
+def _methods(cls, prefixes=("time_", "track_")):
+    """Its benchmark methods, inherited ones included, as asv finds them."""
+    return [m for m in dir(cls) if m.startswith(prefixes)]
 
 
 def test_every_class_and_method_has_a_docstring():
     for cls in _classes():
         assert inspect.getdoc(cls), cls
-        methods = [m for m in vars(cls) if m.startswith(("time_", "track_"))]
+        methods = _methods(cls)
         assert methods, cls
         for name in methods:
             assert inspect.getdoc(getattr(cls, name)), f"{cls.__name__}.{name}"
@@ -64,7 +70,7 @@ def test_every_benchmark_id_the_catalog_names_exists():
     defined = {
         f"{cls.__module__.split('.')[-1]}.{cls.__name__}.{name}"
         for cls in _classes()
-        for name in vars(cls)
+        for name in _methods(cls)
         if name.startswith(("time_", "track_"))
     }
     missing = set(Bench.all()) - defined
@@ -167,7 +173,7 @@ def test_machine_facts_run_or_are_na():
             getattr(bench, "setup", lambda: None)()
         except NotImplementedError:
             continue
-        for name in [m for m in vars(cls) if m.startswith("track_")]:
+        for name in _methods(cls, ("track_",)):
             value = getattr(bench, name)()
             assert isinstance(value, (int, float)) and value >= 0
 

@@ -65,3 +65,37 @@ def test_main_reports_an_unknown_release_without_a_traceback(tmp_path, capsys):
 def test_main_usage(capsys):
     assert install_release.main([]) == 2
     assert "usage" in capsys.readouterr().err
+
+
+def test_the_patched_build_installs_the_built_wheel_with_the_releases_llvmlite(
+    tmp_path, monkeypatch
+):
+    (tmp_path / ledger.VERSION_FILE).write_text("0.68.1\n")
+    wheel = tmp_path / "numba-0.68.1+allocbench.calloc-cp311-cp311-linux_x86_64.whl"
+    monkeypatch.setenv(install_release.BUILD_VARIABLE, install_release.PATCHED)
+    monkeypatch.setattr(install_release, "patched_wheel", lambda release: wheel)
+    monkeypatch.setattr(install_release, "installed_numpy", lambda: "1.24.4")
+    monkeypatch.setattr(install_release, "this_python", lambda: "3.11")
+    ran = []
+    monkeypatch.setattr(install_release.subprocess, "run",
+                        lambda command, **kw: ran.append(command) or _Done())  # fmt: skip
+    monkeypatch.setattr(install_release, "check_import", lambda expected: ran.append(expected))
+    assert install_release.install(str(tmp_path)) == "0.68.1+allocbench.calloc"
+    command, expected = ran
+    assert str(wheel) in command and "--no-deps" in command
+    assert "llvmlite==0.50.0" in command and "numpy==1.24.4" in command
+    assert not any(c.startswith("numba==") for c in command)
+    assert expected == "0.68.1+allocbench.calloc"
+
+
+def test_an_unknown_build_is_refused_before_pip(tmp_path, monkeypatch):
+    (tmp_path / ledger.VERSION_FILE).write_text("0.68.1\n")
+    monkeypatch.setenv(install_release.BUILD_VARIABLE, "debug")
+    monkeypatch.setattr(install_release, "installed_numpy", lambda: "1.24.4")
+    monkeypatch.setattr(install_release, "this_python", lambda: "3.11")
+    with pytest.raises(CannotInstall, match="the only build is 'patched'"):
+        install_release.install(str(tmp_path))
+
+
+class _Done:
+    returncode = 0

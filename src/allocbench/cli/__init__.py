@@ -11,6 +11,7 @@ import sys
 from typing import Optional, Sequence
 
 from allocbench.cli import (  # noqa: F401  (each module registers its command)
+    build_numba,
     cliff,
     explain,
     fresh,

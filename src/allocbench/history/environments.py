@@ -11,10 +11,12 @@ import json
 import os
 import pathlib
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from allocbench.errors import UserError
 from allocbench.history import interpreters
+from allocbench.history.install_release import BUILD_VARIABLE, PATCHED
+from allocbench.history.patched_numba import SUPPORTED_VERSIONS as PATCHED_RELEASES
 from allocbench.history.releases import Release
 
 
@@ -48,23 +50,37 @@ class Environment:
     tunables: Optional[str] = None
     #: Whether ALLOCBENCH_PATCH_NUMBA_ZEROS=1 is set: numba's own np.zeros made lazy.
     switch: bool = False
+    #: ALLOCBENCH_NUMBA_BUILD's value ("patched"), set at build time too (asv's env): numba
+    #: built from its sdist with allocbench's calloc patch, in a virtualenv of its own.
+    build: Optional[str] = None
 
     @property
     def plain(self) -> bool:
         """Stock numba under glibc's defaults."""
-        return not (self.tunables or self.switch)
+        return not (self.tunables or self.switch or self.build)
 
     def supports(self, release: Release) -> bool:
         if self.switch and release.key.release[:2] < SWITCH_FROM:
             return False
+        if self.build and release.numba not in PATCHED_RELEASES:
+            return False
         return release.supports(self.python, self.numpy)
+
+    def _tagged(self) -> Dict[Tuple[str, str], str]:
+        tagged = {("nobuild", "GLIBC_TUNABLES"): self.tunables} if self.tunables else {}
+        if self.switch:
+            tagged[("nobuild", SWITCH)] = "1"
+        if self.build:
+            tagged[("build", BUILD_VARIABLE)] = self.build
+        return tagged
 
     @property
     def dir_name(self) -> str:
         """The folder asv keeps this environment's virtualenv in (shared by its tunables)."""
         from asv.environment import get_env_name
 
-        build = get_env_name("virtualenv", self.python, {"numpy": self.numpy}, {}, build=True)
+        build = get_env_name("virtualenv", self.python, {"numpy": self.numpy}, self._tagged(),
+                             build=True)  # fmt: skip
         return hashlib.md5(build.encode("utf-8")).hexdigest()
 
     @property
@@ -72,10 +88,7 @@ class Environment:
         """The name asv gives the environment (and its results files)."""
         from asv.environment import get_env_name
 
-        tagged = {("nobuild", "GLIBC_TUNABLES"): self.tunables} if self.tunables else {}
-        if self.switch:
-            tagged[("nobuild", SWITCH)] = "1"
-        return get_env_name("virtualenv", self.python, {"numpy": self.numpy}, tagged)
+        return get_env_name("virtualenv", self.python, {"numpy": self.numpy}, self._tagged())
 
 
 def _digest(folder: pathlib.Path) -> str:
@@ -105,11 +118,14 @@ def environments(conf: dict) -> List[Environment]:
     envs = []
     for entry in conf.get("include", []):
         try:
-            nobuild = entry.get("env_nobuild", {})
+            nobuild, build = entry.get("env_nobuild", {}), entry.get("env", {})
             if set(nobuild) - {"GLIBC_TUNABLES", SWITCH} or nobuild.get(SWITCH, "1") != "1":
                 raise KeyError(f"env_nobuild other than GLIBC_TUNABLES and {SWITCH}=1")
+            if set(build) - {BUILD_VARIABLE} or build.get(BUILD_VARIABLE, PATCHED) != PATCHED:
+                raise KeyError(f"env other than {BUILD_VARIABLE}={PATCHED}")
             envs.append(Environment(entry["python"], entry["req"]["numpy"],
-                                    nobuild.get("GLIBC_TUNABLES"), SWITCH in nobuild))  # fmt: skip
+                                    nobuild.get("GLIBC_TUNABLES"), SWITCH in nobuild,
+                                    build.get(BUILD_VARIABLE)))  # fmt: skip
         except (KeyError, TypeError, AttributeError) as exc:
             raise HistoryError(f"asv.conf.json: an environment the history cannot run: "
                                f"{entry} ({exc})") from None  # fmt: skip

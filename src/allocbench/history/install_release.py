@@ -14,6 +14,7 @@ Runs inside old environments: Python 3.8 syntax.
 from __future__ import annotations
 
 import os
+import pathlib
 import subprocess
 import sys
 from importlib.metadata import PackageNotFoundError, version
@@ -73,6 +74,32 @@ def pip_command(release: Release, python: str, numpy: str) -> List[str]:
     return command
 
 
+#: Set by an environment of asv.conf.json (asv's "env": at build time too) to measure numba
+#: built from its sdist with allocbench's calloc patch instead of the release's wheel.
+BUILD_VARIABLE = "ALLOCBENCH_NUMBA_BUILD"
+PATCHED = "patched"
+
+
+def wheel_cache() -> pathlib.Path:
+    """Where patched builds are kept between runs (ALLOCBENCH_WHEELS, or the user's cache)."""
+    configured = os.environ.get("ALLOCBENCH_WHEELS")
+    base = pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache")
+    return pathlib.Path(configured) if configured else base / "allocbench" / "wheels"
+
+
+def patched_wheel(release: Release) -> pathlib.Path:
+    """The patched build of `release`, built here with this environment's numpy (cached)."""
+    from allocbench.history import patched_numba
+
+    cached = wheel_cache() / patched_numba.patch_digest(release.numba) / this_python()
+    found = sorted(cached.glob(f"numba-{patched_numba.patched_version(release.numba)}-*.whl"))
+    if found:
+        return found[0]
+    # numba's own wheels only, elsewhere; here its sdist is what is wanted.
+    os.environ["PIP_ONLY_BINARY"] = "llvmlite,numpy"
+    return patched_numba.build_wheel(release.numba, cached)
+
+
 def check_import(expected: str) -> None:
     """Import numba in a fresh interpreter and check its version."""
     probe = "import numba, sys; sys.stdout.write(numba.__version__)"
@@ -87,9 +114,18 @@ def install(build_dir: str, table: Optional[str] = None) -> str:
     wanted = read_version(build_dir)
     release = find(load(table), wanted)
     command = pip_command(release, this_python(), installed_numpy())
+    build = os.environ.get(BUILD_VARIABLE)
+    if build not in (None, "", PATCHED):
+        raise CannotInstall(f"{BUILD_VARIABLE}={build!r}: the only build is {PATCHED!r}")
+    if build == PATCHED:
+        wheel = patched_wheel(release)
+        # The release's llvmlite and the pinned numpy from wheels, then the patched numba.
+        command = [c for c in command if not c.startswith("numba==")]
+        command += ["--no-deps", str(wheel)]
+        wanted = wheel.name.split("-")[1]
     print(" ".join(command), flush=True)
     if subprocess.run(command).returncode != 0:
-        raise CannotInstall(f"pip could not install numba {wanted} from wheels here")
+        raise CannotInstall(f"pip could not install numba {wanted} here")
     check_import(wanted)
     return wanted
 

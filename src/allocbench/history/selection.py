@@ -74,8 +74,9 @@ def once_environment(planned: Dict[Environment, List[Release]]) -> Optional[Envi
 
 
 def switch_benchmarks() -> List[str]:
-    """For the environments with the run-time switch on: numba's np.zeros made lazy, measured
-    as stock numba is (times, page faults, same-process ratios, the compiled code's calls)."""
+    """For the environments with the run-time switch on or the patched numba: numba's np.zeros
+    made lazy, measured as stock numba is (times, page faults, same-process ratios, the
+    compiled code's calls)."""
     regexes = history_benchmarks()
     return [r for r in regexes if r.startswith((r"^bench_alloc", r"^bench_memory"))] + [
         r"^bench_ratio\.",
@@ -89,7 +90,7 @@ def selection_for(env: Environment) -> List[str]:
     """The benchmark regexes the history runs in `env`."""
     if env.tunables:
         return tunables_benchmarks()
-    return switch_benchmarks() if env.switch else history_benchmarks()
+    return switch_benchmarks() if (env.switch or env.build) else history_benchmarks()
 
 
 def tunables_benchmarks() -> List[str]:

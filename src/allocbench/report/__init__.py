@@ -17,7 +17,7 @@ from allocbench.catalog import HEADLINE_SIZE, MMAP_THRESHOLD_MAX, Bench, MiB, fo
 from allocbench.history.releases import Release
 from allocbench.report.figures import plot_ratio_by_release, plot_seed_figure
 from allocbench.report.runs import (
-    SWITCHED,
+    FIXED,
     TUNED,
     Run,
     by_series,
@@ -248,30 +248,32 @@ def tunables(runs: Sequence[Run]) -> List[str]:
 
 
 def switched(runs: Sequence[Run]) -> List[str]:
-    """numba's own np.zeros with the run-time switch on, beside the same machine, environment
-    and release without it."""
+    """numba's own np.zeros where it is fixed (the run-time switch, the patched build), beside
+    the same machine, environment and release as it is."""
     plain = {(r.machine, r.env, r.commit): r for r in runs if is_plain(r)}
     lines = []
     for run in runs:
-        if SWITCHED not in run.env or run.release is None:
+        marker = next((m for m in FIXED if m in run.env), None)
+        if marker is None or run.release is None:
             continue
-        base = plain.get((run.machine, run.env.split(SWITCHED, 1)[0], run.commit))
+        base_env = run.env.split(marker, 1)[0]
+        base = plain.get((run.machine, base_env, run.commit))
         on, off = headline(run), headline(base) if base else None
         if on is None:
             continue
         faults = run.get(Bench.FAULTS_ALLOC, "numba.zeros", HEADLINE_SIZE)
         stock_faults = base.get(Bench.FAULTS_ALLOC, "numba.zeros", HEADLINE_SIZE) if base else None
         lines.append(
-            f"- numba {run.label} ({run.env.split(SWITCHED, 1)[0]}, {run.machine}): at 256 MiB "
-            f"np.zeros inside @njit takes {_x(on)} numpy's time with the switch"
-            + (f", {_x(off)} without it" if off else "")
+            f"- numba {run.label} {FIXED[marker]} ({base_env}, {run.machine}): at 256 MiB "
+            f"np.zeros inside @njit takes {_x(on)} numpy's time"
+            + (f", {_x(off)} as released" if off else "")
             + (f"; page faults per call: {faults:,.0f}" if faults is not None else "")
             + (f", instead of {stock_faults:,.0f}" if stock_faults is not None else "")
             + "."
         )
     if not lines:
-        return ["Not measured in these results (the ALLOCBENCH_PATCH_NUMBA_ZEROS environment of "
-                "asv.conf.json)."]  # fmt: skip
+        return ["Not measured in these results (the ALLOCBENCH_PATCH_NUMBA_ZEROS and "
+                "ALLOCBENCH_NUMBA_BUILD environments of asv.conf.json)."]  # fmt: skip
     return lines
 
 
@@ -352,7 +354,8 @@ def write(
     ]
     lines += ["## The machines", "", *machines(runs), ""]
     lines += ["## The mechanism: the same runs under glibc tunables", "", *tunables(runs), ""]
-    lines += ["## numba's np.zeros with allocbench's run-time switch", "", *switched(runs), ""]
+    lines += ["## numba's np.zeros fixed: the run-time switch and the patched build", "",
+              *switched(runs), ""]  # fmt: skip
     for (machine_name, env), series in by_series(runs).items():
         lines += [f"## {env} on {machine_name}", "", *_cliff_table(series), ""]
     lines += ["## First call against steady state", "", *fresh_table(runs), ""]

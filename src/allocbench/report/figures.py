@@ -6,7 +6,7 @@ import pathlib
 from typing import List, Optional, Sequence, Tuple
 
 from allocbench.catalog import MMAP_THRESHOLD_MAX, SWEEP_NS, Bench, MiB, format_size
-from allocbench.report.runs import SWITCHED, TUNED, Run, by_series, headline, is_plain
+from allocbench.report.runs import FIXED, TUNED, Run, by_series, headline, is_plain
 
 
 def _pyplot():
@@ -53,7 +53,7 @@ def plot_ratio_by_release(runs: Sequence[Run], path: pathlib.Path) -> bool:
     series = {
         key: [(r.release.released, headline(r), r.label) for r in rs if r.release]
         for key, rs in by_series(runs).items()
-        if TUNED not in key[1] and SWITCHED not in key[1]
+        if not any(m in key[1] for m in (TUNED, *FIXED))
     }
     series = {k: [p for p in v if p[1] is not None] for k, v in series.items()}
     series = {k: v for k, v in series.items() if v}

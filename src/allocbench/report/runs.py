@@ -17,15 +17,18 @@ from allocbench.history import ledger
 from allocbench.history.releases import Release
 from allocbench.results import Record, ResultsError
 
-#: What the environments under glibc tunables, and with the run-time switch on, have in their
-#: names.
+#: What the environments under glibc tunables, with the run-time switch on, and with the
+#: patched numba build have in their names.
 TUNED = "-GLIBC_TUNABLES"
 SWITCHED = "-ALLOCBENCH_PATCH_NUMBA_ZEROS"
+PATCHED = "-ALLOCBENCH_NUMBA_BUILD"
+#: The environments where numba's np.zeros is fixed, and how the report names each.
+FIXED = {SWITCHED: "with the run-time switch", PATCHED: "with the patched numba build"}
 
 
 def is_plain(run: Run) -> bool:
     """A run of a numba release as it is, under glibc's defaults."""
-    return run.release is not None and TUNED not in run.env and SWITCHED not in run.env
+    return run.release is not None and not any(m in run.env for m in (TUNED, *FIXED))
 
 
 @dataclass
