@@ -1,0 +1,241 @@
+"""The calloc np.zeros patch to numba: what build_wheel refuses, and a real patched 0.68.1
+build compared with the stock numba that runs these tests.
+
+The module fixture builds the patched wheel once and keeps it under
+``.asv/wheels/patched-numba/<sha256 of the diff>/``, so a second run only makes the
+virtualenv; it installs the wheel into a fresh virtualenv next to this interpreter's numpy and
+llvmlite. The same probe then runs in both interpreters and must give the same arrays, errors
+and allocation counts. Of numba's own tests, both run test_dyn_array's TestDynArray, TestNdZeros,
+TestNdZerosLike and TestNdEmptyLike (np.empty, np.zeros and their _like forms, whose code the
+patch changes, and their reference counts), test_nrt (the runtime and its allocators) and
+test_ndarray_subclasses (an array type with its own allocator); the rest of test_dyn_array
+(ones, full, concatenate, stack, ...) and test_array_constants double the time and do not
+reach the changed code. The whole file takes about 2 to 3 minutes on 2 cores.
+Without the network (no sdist, no numpy wheel) the build tests are skipped.
+"""
+
+import concurrent.futures
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import textwrap
+from importlib.metadata import version
+
+import pytest
+
+from allocbench.cli import main
+from allocbench.errors import UserError
+from allocbench.history import patched_numba
+from allocbench.history.patched_numba import CannotBuild, SdistUnavailable
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+VERSION = "0.68.1"
+T = "numba.tests.test_dyn_array."
+NUMBA_TESTS = [
+    T + "TestDynArray",
+    T + "TestNdZeros",
+    T + "TestNdZerosLike",
+    T + "TestNdEmptyLike",
+    "numba.tests.test_nrt",
+    "numba.tests.test_ndarray_subclasses",
+]
+#: The tests the patch adds to test_dyn_array: run on the patched build only.
+NEW_TESTS = T + "TestNdZerosCalloc"
+
+PROBE = textwrap.dedent(
+    """
+    import gc, json, sys
+    import numpy as np
+    import numba
+    from numba.core.runtime import rtsys
+
+    zeros = numba.njit(lambda shape, dtype: np.zeros(shape, dtype))
+    zeros_f8 = numba.njit(lambda shape: np.zeros(shape))
+    like = numba.njit(lambda a: np.zeros_like(a))
+    like_i2 = numba.njit(lambda a: np.zeros_like(a, np.int16))
+    empty = numba.njit(lambda n: np.empty(n, np.uint8))
+    rec = np.dtype([("a", np.int32), ("b", np.float64)])
+    base = np.arange(24.0).reshape(4, 6)
+    CASES = [("zeros", zeros, (s, d)) for s in (0, 1, 7, 1 << 20, (3, 4), (2, 3, 4), ())
+             for d in (np.float64, np.int8, np.uint8, np.int32, np.complex64, np.bool_, "f4")]
+    CASES += [("zeros_f8", zeros_f8, (s,)) for s in (5, (2, 0), -1, (2, -1), (1 << 62, 4))]
+    CASES += [("zeros_rec", zeros, (3, rec)), ("zeros_big", zeros, ((1 << 62, 4), np.int64))]
+    CASES += [(name, f, (a,)) for name, f in (("like", like), ("like_i2", like_i2))
+              for a in (base, np.asfortranarray(base), base[::2, 1::3], np.float32(2.0),
+                        np.ones((0, 3)), np.ones(5, np.uint8))]
+
+    def run(name, f, args):
+        try:
+            a = f(*args)
+        except Exception as exc:
+            msg = str(exc) if isinstance(exc, ValueError) else ""
+            return {"case": name, "error": type(exc).__name__, "message": msg}
+        return {"case": name, "dtype": str(a.dtype), "shape": a.shape, "strides": a.strides,
+                "c": a.flags.c_contiguous, "f": a.flags.f_contiguous,
+                "writeable": a.flags.writeable, "zero": a.tobytes() == bytes(a.nbytes)}
+
+    out = {"results": [run(*case) for case in CASES]}
+    gc.collect()
+    before = rtsys.get_allocation_stats()
+    for case in CASES:
+        run(*case)
+    gc.collect()
+    after = rtsys.get_allocation_stats()
+    out["stats"] = {k: getattr(after, k) - getattr(before, k) for k in after._fields}
+    if numba.config.DEBUG_NRT:
+        out["empty_bytes"] = sorted(set(empty(4096).tolist()))
+    with open(sys.argv[1], "w") as f:
+        json.dump(out, f)
+    """
+)
+
+TIMING = textwrap.dedent(
+    """
+    import time, numpy as np, numba
+    f = numba.njit(lambda n: np.zeros((n,), np.uint8))
+    f(8)
+    times = []
+    for _ in range(5):
+        t = time.perf_counter(); a = f(64 << 20); times.append(time.perf_counter() - t); del a
+    print(sorted(times)[2])
+    """
+)
+
+
+# --- refusals: no network, no build ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["0.68", "numba==0.68.1", "0.68.1; rm -rf /", "../x", ""])
+def test_refuses_what_is_not_a_release_version(tmp_path, text):
+    with pytest.raises(UserError, match="not a release version"):
+        patched_numba.build_wheel(text, tmp_path)
+
+
+@pytest.mark.parametrize("text", ["0.60.0", "0.68.0", "1.0.0"])
+def test_refuses_a_release_without_a_diff(tmp_path, text):
+    with pytest.raises(CannotBuild, match=f"no calloc patch for numba {text}"):
+        patched_numba.build_wheel(text, tmp_path)
+    assert not list(tmp_path.iterdir())
+
+
+def test_every_supported_version_has_its_diff():
+    for v in patched_numba.SUPPORTED_VERSIONS:
+        text = patched_numba.patch_path(v).read_text()
+        assert "+NRT_MemInfo *NRT_MemInfo_alloc_aligned_zeroed(" in text
+        assert len(patched_numba.patch_digest(v)) == 64
+
+
+def test_refuses_an_interpreter_without_the_build_tools(tmp_path):
+    with pytest.raises(CannotBuild, match="could not run"):
+        patched_numba.check_build_requirements(str(tmp_path / "no-python"))
+
+
+def test_cli_says_why_in_one_line(capsys):
+    assert main(["build-numba", "0.60.0", "--out", "/nonexistent"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("allocbench build-numba: no calloc patch") and err.count("\n") == 1
+
+
+# --- the real build --------------------------------------------------------------------------
+
+
+def _run(command, **kwargs):
+    return subprocess.run(command, capture_output=True, text=True, **kwargs)
+
+
+def _cached_wheel(python):
+    """The patched wheel, from the cache keyed on the diff, or built into it."""
+    cache = ROOT / ".asv" / "wheels" / "patched-numba" / patched_numba.patch_digest(VERSION)
+    found = sorted(cache.glob(f"numba-{patched_numba.patched_version(VERSION)}-*.whl"))
+    if found:
+        return found[0]
+    try:
+        return patched_numba.build_wheel(VERSION, cache, python)
+    except SdistUnavailable as exc:
+        pytest.skip(f"no numba sdist: {exc}")
+
+
+@pytest.fixture(scope="module")
+def patched_python(tmp_path_factory):
+    """A fresh virtualenv's python with the patched numba next to this one's numpy, llvmlite."""
+    if version("numba") != VERSION:
+        pytest.skip(f"stock numba here is {version('numba')}, the comparison needs {VERSION}")
+    venv = tmp_path_factory.mktemp("patched") / "venv"
+    _run([sys.executable, "-m", "venv", str(venv)]).check_returncode()
+    python = str(venv / "bin" / "python")
+    pins = [f"numpy=={version('numpy')}", f"llvmlite=={version('llvmlite')}"]
+    pins += ["setuptools", "wheel"]  # to build the wheel with this interpreter
+    done = _run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", *pins])
+    if done.returncode != 0:
+        pytest.skip(f"cannot install numpy and llvmlite: {done.stderr.strip()[-200:]}")
+    wheel = _cached_wheel(python)
+    install = [python, "-m", "pip", "install", "-q", "--no-deps", "--disable-pip-version-check"]
+    _run([*install, str(wheel)]).check_returncode()
+    return python
+
+
+def _probe(python, tmp_path, name, **env):
+    out = tmp_path / f"{name}.json"
+    done = _run([python, "-c", PROBE, str(out)], env=dict(os.environ, **env), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    return json.loads(out.read_text())
+
+
+def test_patched_build_is_labelled_and_detectable(patched_python):
+    done = _run([patched_python, "-c", "import numba; print(numba.__version__)"])
+    assert done.stdout.strip() == patched_numba.patched_version(VERSION)
+    assert _run([patched_python, "-c", patched_numba.DETECT]).stdout.strip() == "True"
+    assert _run([sys.executable, "-c", patched_numba.DETECT]).stdout.strip() == "False"
+
+
+def test_zeros_like_stock_arrays_errors_and_allocation_counts(patched_python, tmp_path):
+    stock = _probe(sys.executable, tmp_path, "stock", NUMBA_NRT_STATS="1")
+    patched = _probe(patched_python, tmp_path, "patched", NUMBA_NRT_STATS="1")
+    assert patched == stock
+    stats = patched["stats"]
+    assert stats["alloc"] == stats["free"] > 0 and stats["mi_alloc"] == stats["mi_free"] > 0
+    errors = {r["message"] for r in patched["results"] if "error" in r}
+    assert "negative dimensions not allowed" in errors
+    assert all(r["zero"] for r in patched["results"] if "error" not in r)
+
+
+def test_debug_allocator_still_marks_empty_but_not_zeros(patched_python, tmp_path):
+    result = _probe(patched_python, tmp_path, "debug", NUMBA_NRT_STATS="1", NUMBA_DEBUG_NRT="1")
+    assert all(r["zero"] for r in result["results"] if "error" not in r)
+    assert result["empty_bytes"] == [0xCB]
+    assert result["stats"]["alloc"] == result["stats"]["free"]
+
+
+def test_large_zeros_skip_the_fill(patched_python):
+    stock, patched = (
+        float(_run([p, "-c", TIMING]).stdout) for p in (sys.executable, patched_python)
+    )
+    assert patched * 50 < stock, (stock, patched)
+
+
+def _counts(output):
+    """unittest's summary as numbers: ran, and failures, errors, skipped, ... as reported."""
+    ran = re.findall(r"^Ran (\d+) tests?", output, re.MULTILINE)
+    status = re.findall(r"^(OK|FAILED)(?: \((.*)\))?$", output, re.MULTILINE)
+    assert ran and status, output[-2000:]
+    counts = {"ran": int(ran[-1]), "ok": status[-1][0] == "OK"}
+    for item in filter(None, status[-1][1].split(", ")):
+        key, value = item.split("=")
+        counts[key] = int(value)
+    return counts
+
+
+def test_numbas_own_tests_agree(patched_python, tmp_path):
+    runs = {
+        "stock": [sys.executable, "-m", "numba.runtests", *NUMBA_TESTS],
+        "patched": [patched_python, "-m", "numba.runtests", *NUMBA_TESTS, NEW_TESTS],
+    }
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        futures = {k: pool.submit(_run, c, cwd=tmp_path) for k, c in runs.items()}
+        done = {k: f.result() for k, f in futures.items()}
+    stock, patched = (_counts(done[k].stdout + done[k].stderr) for k in ("stock", "patched"))
+    assert stock["ok"] and patched["ok"], (stock, patched)
+    assert patched == dict(stock, ran=stock["ran"] + 3)  # TestNdZerosCalloc's 3 new tests
