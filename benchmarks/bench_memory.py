@@ -47,6 +47,15 @@ class PageFaults:
         nbytes = size_bytes(size)
         return sum(fault_split(self.alloc, calls_for(nbytes)))
 
+    @with_attributes(unit="fraction")
+    def track_pages_faulted_alloc(self, path, size):
+        """Share of the array's pages the allocation alone faults in, per call (median), to
+        two decimals: 1.00 writes every page, 0.00 touches none. Rounded, so that the odd
+        fault of the interpreter's own is not a change; this is what the history flags."""
+        nbytes = size_bytes(size)
+        pages = -(-nbytes // page_size())
+        return round(fault_split(self.alloc, calls_for(nbytes))[0] / pages, 2)
+
 
 class ResidentMemory:
     """Resident memory added by one allocation while the array is still alive, in bytes.

@@ -63,6 +63,7 @@ def test_every_class_and_method_has_a_docstring():
                     "flag",
                     "calls",
                     "cores",
+                    "fraction",
                 )
 
 

@@ -78,6 +78,11 @@ def patch_numba_zeros() -> bool:
     return _active
 
 
+def is_active() -> bool:
+    """Whether the switch is on in this process."""
+    return _active
+
+
 def apply_from_environment() -> bool:
     """Apply the switch where ``ALLOCBENCH_PATCH_NUMBA_ZEROS`` is "1" (numba's entry point
     calls this); on a numba it cannot work on, a warning instead of an error."""

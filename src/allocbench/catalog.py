@@ -248,6 +248,7 @@ class Bench:
     NUMBA_OVER_NUMPY = "bench_fix.NumbaZerosOverNumpy.track_numba_zeros_over_numpy"
     FAULTS_ALLOC = "bench_memory.PageFaults.track_faults_alloc"
     FAULTS_WRITE = "bench_memory.PageFaults.track_faults_alloc_and_write"
+    PAGES_FAULTED = "bench_memory.PageFaults.track_pages_faulted_alloc"
     OVER_CONTROL = "bench_ratio.OverControl.track_over_control"
     WHOLE_BLOCK_FILLS = "bench_explain.CompiledCode.track_whole_block_fills"
     CALLOC_CALLS = "bench_explain.CompiledCode.track_calloc_calls"

@@ -13,6 +13,8 @@ registry itself does not need numba.
 from __future__ import annotations
 
 import functools
+import os
+import sys
 from typing import Callable, Dict, Tuple
 
 import numba
@@ -169,6 +171,15 @@ def _python_function(kind: str, dtype: str, ndim: int) -> Callable:
     return factory(np.dtype(dtype).type)
 
 
+def _switched() -> bool:
+    """Whether allocbench's run-time switch is on here, or will be once numba loads its
+    extensions (it changes what np.zeros compiles to)."""
+    if os.environ.get("ALLOCBENCH_PATCH_NUMBA_ZEROS") == "1":
+        return True
+    patch = sys.modules.get("allocbench._patch")
+    return bool(patch is not None and patch.is_active())
+
+
 def kernel(kind: str, dtype: str, ndim: int) -> Callable:
     """The @njit dispatcher for `kind` ('zeros', 'empty_loop', ...) specialised to dtype/ndim."""
     key = _key(kind, dtype, ndim)
@@ -181,6 +192,9 @@ def kernel(kind: str, dtype: str, ndim: int) -> Callable:
                 from allocbench._advice import advice_name
 
                 variant += (advice_name(),)
+            if _switched():
+                # numba's disk cache does not know that np.zeros now compiles differently.
+                variant += ("switched",)
             _compiled[key] = cached_njit(_python_function(kind, dtype, ndim), *variant)
     return _compiled[key]
 

@@ -45,7 +45,7 @@ def history_benchmarks() -> List[str]:
         r"^bench_cliff\.",
         r"^bench_machine\.",
         r"^bench_explain\.",
-        rf"^bench_memory\.PageFaults\.track_faults_alloc\(({paths}), ({sizes})\)$",
+        rf"^bench_memory\.PageFaults\.track_(faults|pages_faulted)_alloc\(({paths}), ({sizes})\)$",
         r"^bench_ratio\.",
     ]
 

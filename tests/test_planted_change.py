@@ -1,0 +1,111 @@
+"""A planted change is caught: asv's regressions page flags exactly the release and the path
+that really changed, and nothing else.
+
+The ledger here has three commits of numba 0.68.1. In the first two, the install step turns
+allocbench's run-time switch on (a .pth file sets ALLOCBENCH_PATCH_NUMBA_ZEROS=1 at
+interpreter start), so numba's np.zeros is calloc-backed; in the third it is off, as numba
+is released. That is a real regression of one path, numba.zeros, from the third commit on:
+the share of its pages it faults in above the cliff, and its compiled code's whole-block
+memset (np.zeros_like's too, which the switch also covers). The suite's regression figures of
+every other path stay as they are.
+"""
+
+import json
+import os
+import subprocess
+
+import pytest
+from asvtools import ENV, MACHINE, run_asv
+
+from allocbench.history import ledger
+
+#: The install step's last command: the switch on where the ledger commit says so.
+PLANT = (
+    'in-dir={env_dir} python -c "import pathlib, sysconfig; '
+    "pth = pathlib.Path(sysconfig.get_paths()['purelib']) / 'allocbench_planted.pth'; "
+    "on = (pathlib.Path(r'{build_dir}') / 'SWITCH').read_text().strip() == '1'; "
+    "pth.write_text('import os; os.environ[\\'ALLOCBENCH_PATCH_NUMBA_ZEROS\\'] = \\'1\\'\\n') "
+    'if on else pth.unlink(missing_ok=True)"'
+)
+PATHS = ("numba.zeros", "numba.empty", "mixed.zeros_in", "allocbench.zeros", "numpy.zeros")
+_ALTERNATIVES = "|".join(p.replace(".", r"\.") for p in PATHS)
+BENCH = [
+    rf"^bench_memory\.PageFaults\.track_pages_faulted_alloc\('({_ALTERNATIVES})', "
+    r"'(16 MiB|256 MiB)'\)$",
+    r"^bench_explain\.CompiledCode\.track_whole_block_fills",
+]
+
+
+def _git(repo, *args, stdin=None, env=None):
+    done = subprocess.run(["git", "-C", str(repo), *args], input=stdin, capture_output=True,
+                          text=True, check=True, env={**os.environ, **(env or {})})  # fmt: skip
+    return done.stdout.strip()
+
+
+def _planted_ledger(repo, switches):
+    """A ledger of numba 0.68.1 commits, one a day, with SWITCH holding 1 or 0."""
+    repo.mkdir()
+    _git(repo, "init", "--quiet", "--initial-branch=main")
+    parent, hashes = None, []
+    for day, switch in enumerate(switches, start=1):
+        files = {ledger.VERSION_FILE: "0.68.1\n", "SWITCH": f"{switch}\n"}
+        entries = "".join(
+            f"100644 blob {_git(repo, 'hash-object', '-w', '--stdin', stdin=text)}\t{name}\n"
+            for name, text in sorted(files.items())
+        )
+        tree = _git(repo, "mktree", stdin=entries)
+        stamp = f"@{1_700_000_000 + day * 86400} +0000"
+        env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_AUTHOR_DATE": stamp,
+               "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t",
+               "GIT_COMMITTER_DATE": stamp}  # fmt: skip
+        args = ["commit-tree", tree] + (["-p", parent] if parent else [])
+        parent = _git(repo, *args, stdin=f"planted {day}\n", env=env)
+        hashes.append(parent)
+    _git(repo, "update-ref", "refs/heads/main", parent)
+    _git(repo, "reset", "--quiet", "--hard", "main")
+    return hashes
+
+
+@pytest.fixture(scope="module")
+def regressions(asv_home, root, tmp_path_factory):
+    """asv's regressions.json after the planted history is measured and published."""
+    _, config0, env, _ = asv_home
+    tmp = tmp_path_factory.mktemp("planted")
+    hashes = _planted_ledger(tmp / "ledger", [1, 1, 0])
+    conf = json.loads(config0.read_text())
+    conf.update(
+        repo=str(tmp / "ledger"),
+        results_dir=str(tmp / "results"),
+        html_dir=str(tmp / "html"),
+        install_command=[*conf["install_command"], PLANT],
+    )
+    config = tmp / "asv.conf.json"
+    config.write_text(json.dumps(conf))
+    args = ["run", "--machine", MACHINE, "--config", str(config), "ALL", "--show-stderr"]
+    for regex in BENCH:
+        args += ["--bench", regex]
+    run_asv(args, root, env, ok=(0, 2))
+    run_asv(["publish", "--config", str(config)], root, env)
+    data = json.loads((tmp / "html" / "regressions.json").read_text())
+    return data["regressions"], hashes
+
+
+def test_the_planted_regression_and_nothing_else_is_flagged(regressions):
+    flagged, _ = regressions
+    names = sorted(entry[0] for entry in flagged)
+    # np.zeros_like is switched with np.zeros: its compiled code changes too.
+    assert names == [
+        "bench_explain.CompiledCode.track_whole_block_fills('numba.zeros')",
+        "bench_explain.CompiledCode.track_whole_block_fills('numba.zeros_like')",
+        "bench_memory.PageFaults.track_pages_faulted_alloc('numba.zeros', '256 MiB')",
+    ], names
+    for entry in flagged:
+        jumps = entry[-1]
+        # [revision before, revision after, value before, value after]: the third commit.
+        assert all(jump[1] is not None for jump in jumps)
+        assert len(jumps) == 1, jumps
+
+
+def test_the_environment_is_the_suites(regressions):
+    flagged, _ = regressions
+    assert flagged and all(f"python-{ENV[0]}" in entry[1] for entry in flagged)
