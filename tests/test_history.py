@@ -186,8 +186,11 @@ def test_the_switch_runs_the_releases_it_works_on_with_stock_numbas_measures(env
     assert switched[0].dir_name == base.dir_name  # the same virtualenv
     table = releases.load()
     assert not switched[0].supports(releases.find(table, "0.53.1"))
-    planned = selection.plan(selection.choose(table, None), envs)
-    assert [r.numba for r in planned[switched[0]]] == ["0.57.1", table[-1].numba]
+    chosen = selection.choose(table, None)
+    assert [r.numba for r in selection.plan(chosen, envs)[switched[0]]] == ["0.57.1", "0.68.1"]
+    # The default job measures the variants for the newest release only.
+    planned = selection.plan(chosen, envs, quick_variants=True)
+    assert [r.numba for r in planned[switched[0]]] == [table[-1].numba]
     chosen = selection.selection_for(switched[0])
     assert r"^bench_ratio\." in chosen and not any("bench_seed" in r for r in chosen)
     assert selection.once_environment(planned).plain

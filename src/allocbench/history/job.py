@@ -146,7 +146,7 @@ def run(root: pathlib.Path, table: Sequence[Release], options: Options) -> Dict[
     chosen = choose(table, options.versions)
     conf = load_config(root)
     envs = _environments(conf, table, options)
-    planned = plan(chosen, envs)
+    planned = plan(chosen, envs, quick_variants=options.versions is None)
     if not any(planned.values()):
         raise HistoryError(_nothing(chosen, envs))
     for path in set_aside_damaged(root / conf["results_dir"]):

@@ -100,12 +100,14 @@ def tunables_benchmarks() -> List[str]:
 
 
 def plan(
-    releases: Sequence[Release], envs: Sequence[Environment]
+    releases: Sequence[Release], envs: Sequence[Environment], quick_variants: bool = False
 ) -> Dict[Environment, List[Release]]:
     """For each environment, the chosen releases that can run in it; under glibc tunables
-    only the newest of them, since the tunables move glibc's threshold, not numba's code."""
+    only the newest of them, since the tunables move glibc's threshold, not numba's code; with
+    `quick_variants` (the default job) the same for the switch and the patched build."""
     runs = {env: [r for r in releases if env.supports(r)] for env in envs}
-    return {env: chosen[-1:] if env.tunables else chosen for env, chosen in runs.items()}
+    newest_only = {env for env in envs if env.tunables or (quick_variants and not env.plain)}
+    return {env: chosen[-1:] if env in newest_only else chosen for env, chosen in runs.items()}
 
 
 def choose(table: Sequence[Release], versions: Optional[Sequence[str]]) -> List[Release]:
