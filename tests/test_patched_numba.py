@@ -229,13 +229,21 @@ def _counts(output):
 
 
 def test_numbas_own_tests_agree(patched_python, tmp_path):
+    """numba's own tests: stock, the patched build, and stock numba with allocbench's
+    run-time switch on (ALLOCBENCH_PATCH_NUMBA_ZEROS=1, applied through numba's hook)."""
+    stock_env = {k: v for k, v in os.environ.items() if k != "ALLOCBENCH_PATCH_NUMBA_ZEROS"}
     runs = {
-        "stock": [sys.executable, "-m", "numba.runtests", *NUMBA_TESTS],
-        "patched": [patched_python, "-m", "numba.runtests", *NUMBA_TESTS, NEW_TESTS],
-    }
+        "stock": ([sys.executable, "-m", "numba.runtests", *NUMBA_TESTS], stock_env),
+        "patched": ([patched_python, "-m", "numba.runtests", *NUMBA_TESTS, NEW_TESTS], stock_env),
+        "switched": ([sys.executable, "-m", "numba.runtests", *NUMBA_TESTS],
+                     dict(stock_env, ALLOCBENCH_PATCH_NUMBA_ZEROS="1")),
+    }  # fmt: skip
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        futures = {k: pool.submit(_run, c, cwd=tmp_path) for k, c in runs.items()}
+        futures = {k: pool.submit(_run, c, cwd=tmp_path, env=e) for k, (c, e) in runs.items()}
         done = {k: f.result() for k, f in futures.items()}
-    stock, patched = (_counts(done[k].stdout + done[k].stderr) for k in ("stock", "patched"))
-    assert stock["ok"] and patched["ok"], (stock, patched)
+    stock, patched, switched = (
+        _counts(done[k].stdout + done[k].stderr) for k in ("stock", "patched", "switched")
+    )
+    assert stock["ok"] and patched["ok"] and switched["ok"], (stock, patched, switched)
     assert patched == dict(stock, ran=stock["ran"] + 3)  # TestNdZerosCalloc's 3 new tests
+    assert switched == stock
