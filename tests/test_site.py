@@ -83,3 +83,12 @@ def test_no_site_is_a_clear_error(tmp_path):
 
     with pytest.raises(ResultsError, match="no asv site"):
         site.publish(tmp_path, tmp_path, releases.load())
+
+
+def test_the_graph_page_draws_sizes_as_lines_and_keeps_legends_short(front):
+    html, _ = front
+    code = (html / "graphdisplay.js").read_text()
+    assert site._CATEGORY_LINES in code and not site._CATEGORY_BARS.search(code)
+    assert site._LEGEND_SMALL in code
+    assert site.adjust_graph_page(html)  # a second time changes nothing
+    assert (html / "graphdisplay.js").read_text() == code

@@ -113,7 +113,8 @@ def _environments(conf: dict, table: Sequence[Release], options: Options) -> lis
 
 def _asv_run_command(each, hashfile: str, options: Options, selection: Sequence[str]) -> List[str]:
     command = [sys.executable, "-m", "asv", "run", "-E", each.name, f"HASHFILE:{hashfile}"]
-    command += ["--show-stderr"]
+    # Samples kept, so that `asv compare` can use its statistics on any two releases.
+    command += ["--show-stderr", "--record-samples"]
     command += ["--machine", options.machine] if options.machine else []
     command += [] if options.rerun else ["--skip-existing"]
     command += ["--quick"] if options.quick else []

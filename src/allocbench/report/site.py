@@ -14,17 +14,16 @@ import html
 import json
 import pathlib
 import re
-import statistics
 import sys
 import urllib.parse
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-from allocbench.catalog import HEADLINE_SIZE, MMAP_THRESHOLD_MAX, Bench
+from allocbench.catalog import Bench
 from allocbench.history.ledger import compare_url, release_notes_url
 from allocbench.history.releases import Release, format_date
-from allocbench.report import advice, summary, switched, tunables
+from allocbench.report import advice, cliff, compiled_code, faults, summary, switched, tunables
 from allocbench.report import figures as plots
-from allocbench.report.runs import Run, collect, is_plain, release_by_commit
+from allocbench.report.runs import Run, collect, release_by_commit
 from allocbench.results import ResultsError, load
 
 FRONT_PAGE = "answer.html"
@@ -120,20 +119,29 @@ _CATEGORY_BARS = re.compile(
 _CATEGORY_LINES = "/* allocbench: a size axis keeps the default lines and points */"
 
 
-def draw_sizes_as_lines(html_dir: pathlib.Path) -> bool:
+#: asv's graph page shows its legend for any number of lines; the site shows it for at most
+#: this many, so that a graph of every environment opens on its lines, not on its legend
+#: (the legend button, and hovering a point, still name them).
+LEGEND_AT_MOST = 8
+_LEGEND = "show: show_legend,"
+_LEGEND_SMALL = f"show: show_legend && graphs.length <= {LEGEND_AT_MOST},"
+
+
+def adjust_graph_page(html_dir: pathlib.Path) -> bool:
     """Make asv's graph page draw a size axis (labels such as '32 MiB', evenly spaced) as lines
-    and points instead of bars, so that the log scale shows them; False where this asv's page
-    has no such bars (then it is left as it is)."""
+    and points instead of bars, so that the log scale shows them, and show the legend only
+    for a few lines; False where this asv's page is not the one expected (then it is left as
+    it is)."""
     script = html_dir / "graphdisplay.js"
     if not script.is_file():
         return False
     code = script.read_text(encoding="utf-8")
-    if _CATEGORY_LINES in code:
+    if _CATEGORY_LINES in code and _LEGEND_SMALL in code:
         return True
-    code, count = _CATEGORY_BARS.subn(_CATEGORY_LINES, code)
-    if count != 1:
+    code, bars = _CATEGORY_BARS.subn(_CATEGORY_LINES, code)
+    if bars != 1 or code.count(_LEGEND) != 1:
         return False
-    script.write_text(code, encoding="utf-8")
+    script.write_text(code.replace(_LEGEND, _LEGEND_SMALL), encoding="utf-8")
     return True
 
 
@@ -158,72 +166,6 @@ def _figure(image: Optional[str], caption: str, link: str, words: str) -> str:
         f"<figure>{picture}<figcaption>{html.escape(caption)} "
         f'<a href="{html.escape(link)}">{html.escape(words)}</a></figcaption></figure>'
     )
-
-
-def _plain(runs: Sequence[Run]) -> List[Run]:
-    return [r for r in runs if is_plain(r)]
-
-
-def _values(runs: Sequence[Run], benchmark: str, *params: object) -> List[float]:
-    return [v for v in (r.get(benchmark, *params) for r in runs) if v is not None]
-
-
-def compiled_code(runs: Sequence[Run]) -> List[str]:
-    """What the compiled code of np.zeros and allocbench.zeros calls, release by release."""
-    lines = []
-    for path, words in (("numba.zeros", "np.zeros inside @njit"),
-                        ("allocbench.zeros", "allocbench.zeros")):  # fmt: skip
-        fills = {r.label: r.get(Bench.WHOLE_BLOCK_FILLS, path) for r in _plain(runs)}
-        callocs = {r.label: r.get(Bench.CALLOC_CALLS, path) for r in _plain(runs)}
-        measured = sorted({k for k, v in fills.items() if v is not None},
-                          key=lambda v: tuple(int(x) for x in v.split(".")))  # fmt: skip
-        if not measured:
-            continue
-        filling = [v for v in measured if fills[v]]
-        calloc = [v for v in measured if callocs.get(v)]
-        span = f"{measured[0]} to {measured[-1]}" if len(measured) > 1 else measured[0]
-        lines.append(
-            f"- **{words}** (numba {span}, read from the LLVM IR numba generates): "
-            + (f"a memset over the whole block after numba's runtime allocates it, in "
-               f"{len(filling)} of {len(measured)} releases" if filling
-               else "no memset over the block")
-            + (f"; calloc in {len(calloc)} of {len(measured)}" if calloc else "")
-            + "."
-        )  # fmt: skip
-    return lines
-
-
-def faults(runs: Sequence[Run]) -> List[str]:
-    """Page faults per call at 256 MiB, allocation alone: the cost of the fill, counted."""
-    lines = []
-    numba = _values(_plain(runs), Bench.FAULTS_ALLOC, "numba.zeros", HEADLINE_SIZE)
-    numpy = _values(_plain(runs), Bench.FAULTS_ALLOC, "numpy.zeros", HEADLINE_SIZE)
-    if numba and numpy:
-        pages = HEADLINE_SIZE // 4096
-        lines.append(
-            f"- **Page faults per call at 256 MiB** (allocation alone, exact counts, "
-            f"median per call): np.zeros inside @njit takes {min(numba):,.0f} to "
-            f"{max(numba):,.0f} ({pages:,} pages of 4 KiB), numpy's np.zeros "
-            f"{min(numpy):,.0f} to {max(numpy):,.0f}: numpy's calloc hands out fresh pages "
-            f"that nobody has touched yet, numba writes a zero into every one of them."
-        )
-    return lines
-
-
-def cliff(runs: Sequence[Run]) -> List[str]:
-    """Where glibc stops serving the block from its heap, measured and predicted."""
-    numba = _values(_plain(runs), Bench.CLIFF_NUMBA)
-    numpy = _values(_plain(runs), Bench.CLIFF_NUMPY)
-    if not (numba and numpy):
-        return []
-    return [
-        f"- **The 32 MiB line is glibc's**: numba's np.zeros faults in every page from "
-        f"{statistics.median(numba):,.0f} bytes, numpy's np.zeros stays lazy from "
-        f"{statistics.median(numpy):,.0f} bytes (medians over the runs); glibc's largest mmap "
-        f"threshold is {MMAP_THRESHOLD_MAX:,} bytes. Below it malloc and calloc reuse memory "
-        f"that is already resident, so both zero it alike; above it calloc gets fresh pages "
-        f"from the kernel, already zero, and numba's malloc + memset touches every one."
-    ]
 
 
 def _draw(runs: Sequence[Run], assets: pathlib.Path) -> Dict[str, Optional[str]]:
@@ -314,8 +256,8 @@ def publish(
         raise ResultsError(f"{results_dir}: every result in it failed or was skipped")
     prune_unmeasured(html_dir)
     commit_pages(html_dir, table)
-    if not draw_sizes_as_lines(html_dir):
-        print(f"{html_dir}: asv's graph page is not the one expected; sizes stay drawn as bars",
+    if not adjust_graph_page(html_dir):
+        print(f"{html_dir}: asv's graph page is not the one expected; left as asv wrote it",
               file=sys.stderr)  # fmt: skip
     page = html_dir / FRONT_PAGE
     page.write_text(front_page(runs, html_dir / ASSETS), encoding="utf-8")
