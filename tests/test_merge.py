@@ -118,7 +118,16 @@ def test_a_file_in_two_sources_keeps_every_benchmark_and_the_newer_measurement(
     }
     out = capsys.readouterr().out
     assert f"box/{merge.result_filename(COMMIT, ENV)}: b.T.time_a measured in both" in out
-    assert f"kept {new}'s, dropped {old}'s" in out
+    assert f"kept {new}'s (newer), dropped {old}'s" in out
+
+
+def test_a_newer_value_that_is_not_a_number_never_replaces_a_measurement(tmp_path, capsys):
+    old = _tree(tmp_path / "old", files={(COMMIT, ENV): {"b.T.time_a": (1.0, 1000)}})
+    new = _tree(tmp_path / "new", files={(COMMIT, ENV): {"b.T.time_a": ("abc", 5000)}})
+    assert main(["merge", str(new), str(old), "--into", str(tmp_path / "out")]) == 0
+    assert _read(tmp_path / "out")["results"]["b.T.time_a"][0] == [1.0]
+    out = capsys.readouterr().out
+    assert f"kept {old}'s (the other is not a measurement (a value that is not a number: " in out
 
 
 def test_identical_copies_merge_silently_and_unchanged(tmp_path, capsys):
