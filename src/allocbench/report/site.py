@@ -23,7 +23,7 @@ from allocbench.history.ledger import compare_url, release_notes_url
 from allocbench.history.releases import Release, format_date
 from allocbench.report import advice, cliff, compiled_code, faults, summary, switched, tunables
 from allocbench.report import figures as plots
-from allocbench.report.runs import Run, collect, release_by_commit
+from allocbench.report.runs import PATCHED, SWITCHED, Run, collect, is_plain, release_by_commit
 from allocbench.results import ResultsError, load
 
 FRONT_PAGE = "answer.html"
@@ -31,16 +31,23 @@ ASSETS = "answer"
 _NAV_MARK = "allocbench-front-page"
 
 
+#: asv's names for the environment variables of asv.conf.json's variants, in its URLs.
+PLAIN = {"env-GLIBC_TUNABLES": ["[none]"], "env-ALLOCBENCH_PATCH_NUMBA_ZEROS": ["[none]"],
+         "env-ALLOCBENCH_NUMBA_BUILD": ["[none]"]}  # fmt: skip
+SWITCH_ON = {**PLAIN, "env-ALLOCBENCH_PATCH_NUMBA_ZEROS": ["1"]}
+PATCHED_BUILD = {**PLAIN, "env-ALLOCBENCH_NUMBA_BUILD": ["patched"]}
+
+
 def graph_link(
     benchmark: str,
     x_axis: Optional[str] = None,
     log: bool = False,
     params: Optional[Dict[str, Sequence[object]]] = None,
-    plain_only: bool = True,
+    envs: Optional[Dict[str, Sequence[str]]] = None,
 ) -> str:
     """A link into asv's graph of `benchmark`, opened on the given parameter values (as the
-    benchmark's code gives them), x-axis and log scale; `plain_only` leaves out the
-    environments run under glibc tunables."""
+    benchmark's code gives them), x-axis and log scale, and on the environments `envs` (asv's
+    own keys and values: python, numpy, env-NAME; "[none]" for a variable not set)."""
     query: List[Tuple[str, str]] = []
     for name, values in (params or {}).items():
         query += [(f"p-{name}", repr(value)) for value in values]
@@ -48,8 +55,8 @@ def graph_link(
         query.append(("x-axis", x_axis))
     if log:
         query.append(("y-axis-scale", "log"))
-    if plain_only:
-        query.append(("env-GLIBC_TUNABLES", "[none]"))
+    for key, values in (envs or {}).items():
+        query += [(key, value) for value in values]
     encoded = "&".join(
         f"{urllib.parse.quote(k, safe='')}={urllib.parse.quote(v, safe='')}" for k, v in query
     )
@@ -160,6 +167,19 @@ def _bullets(lines: Sequence[str]) -> str:
     return (f"<ul>{out}</ul>" if out else "") + paragraphs
 
 
+def measured_in(runs: Sequence[Run], benchmark: str, variant: Dict[str, Sequence[str]]) -> Dict:
+    """`variant` (PLAIN, SWITCH_ON, PATCHED_BUILD) narrowed to the Pythons whose runs of it
+    measured `benchmark`, so that asv asks for no graph that does not exist."""
+    marker = {"1": SWITCHED, "patched": PATCHED}
+    wanted = [marker[v[0]] for k, v in variant.items() if k != "env-GLIBC_TUNABLES"
+              and v != ["[none]"]]  # fmt: skip
+    having = [r for r in runs if any(b == benchmark for b, _ in r.values)
+              and (all(m in r.env for m in wanted) if wanted else is_plain(r))]  # fmt: skip
+    pythons = sorted({m.group(1) for m in (re.search(r"-py(\d+\.\d+)", r.env) for r in having)
+                      if m})  # fmt: skip
+    return {**variant, "python": pythons} if pythons else dict(variant)
+
+
 def _figure(image: Optional[str], caption: str, link: str, words: str) -> str:
     picture = f'<img src="{ASSETS}/{image}" alt="{html.escape(caption)}">' if image else ""
     return (
@@ -187,49 +207,53 @@ def front_page(runs: Sequence[Run], assets: pathlib.Path) -> str:
     releases = sorted({r.release.key: r.label for r in runs if r.release}.items())
     machines = ", ".join(sorted({r.machine for r in runs}))
     span = f"{releases[0][1]} to {releases[-1][1]}" if releases else "none"
-    cliff_link = graph_link(Bench.ALLOC, x_axis="size", log=True,
-                            params={"path": ["numba.zeros", "numpy.zeros"]})  # fmt: skip
+
+    def link(benchmark: str, variant: Dict = PLAIN, **options: object) -> str:
+        return graph_link(benchmark, envs=measured_in(runs, benchmark, variant), **options)
+
+    zeros = {"path": ["numba.zeros", "numpy.zeros"]}
+    at_256 = {**zeros, "size": ["256 MiB"]}
     where = [
         _bullets(summary(runs)),
         _figure(drawn["sweep"], "The seed's figure, measured by this suite: time per call "
                 "against size, the seed's three functions, 105 sizes.",
-                graph_link(Bench.SWEEP_NUMBA, x_axis="n"), "Open the asv graph."),
+                link(Bench.SWEEP_NUMBA, x_axis="n"), "Open the asv graph."),
         _figure(None, "Allocation alone against size, np.zeros inside @njit beside numpy's, "
-                "every release and environment on a log scale:", cliff_link, "the cliff in asv."),
+                "every release and environment on a log scale:",
+                link(Bench.ALLOC, x_axis="size", log=True, params=zeros), "the cliff in asv."),
         _figure(drawn["ratio"], "The slowdown at 256 MiB by numba release.",
-                graph_link(Bench.ALLOC, params={"path": ["numba.zeros", "numpy.zeros"],
-                                                "size": ["256 MiB"]}, log=True),
+                link(Bench.ALLOC, params=at_256, log=True),
                 "The same in asv, release by release."),
     ]  # fmt: skip
     why = [
         _bullets(compiled_code(runs) + faults(runs) + cliff(runs)),
         _figure(drawn["faults"], "Minor page faults per call against size.",
-                graph_link(Bench.FAULTS_ALLOC, x_axis="size", log=True,
-                           params={"path": ["numba.zeros", "numpy.zeros", "allocbench.zeros"]}),
+                link(Bench.FAULTS_ALLOC, x_axis="size", log=True,
+                     params={"path": ["numba.zeros", "numpy.zeros", "allocbench.zeros"]}),
                 "Open the asv graph."),
         _figure(None, "The compiled code's calls, release by release:",
-                graph_link(Bench.WHOLE_BLOCK_FILLS), "memsets over the whole block in asv."),
+                link(Bench.WHOLE_BLOCK_FILLS), "memsets over the whole block in asv."),
         "<h3>The same runs under glibc tunables</h3>", _bullets(tunables(runs)),
     ]  # fmt: skip
     what = [
         _bullets(advice(runs)),
-        "<h3>Existing code, unchanged: the run-time switch</h3>",
+        "<h3>Existing code, unchanged: the run-time switch, and numba patched</h3>",
         "<p><code>allocbench.patch_numba_zeros()</code> (or <code>ALLOCBENCH_PATCH_NUMBA_ZEROS=1"
         "</code> in the environment) makes <code>np.zeros</code> and <code>np.zeros_like</code> "
-        "in every <code>@njit</code> function compiled afterwards calloc-backed, numba 0.54 on. "
-        "Measured by this suite with the switch on:</p>",
+        "in every <code>@njit</code> function compiled afterwards calloc-backed, numba 0.54 on; "
+        "the patch to numba itself (<code>allocbench build-numba</code>) does the same in "
+        "numba's runtime. Measured by this suite:</p>",
         _bullets(switched(runs)),
-        _figure(None, "The same benchmarks with the switch on, beside stock numba:",
-                graph_link(Bench.ALLOC, log=True, plain_only=False,
-                           params={"path": ["numba.zeros", "numpy.zeros"], "size": ["256 MiB"]}),
-                "allocation alone at 256 MiB, every environment;"),
         _figure(None, "np.zeros inside @njit over numpy's, timed alternately in one process, "
-                "where numba's np.zeros is fixed:",
-                graph_link(Bench.NUMBA_OVER_NUMPY, x_axis="size", plain_only=False),
-                "against size."),
+                "against size:", link(Bench.NUMBA_OVER_NUMPY, SWITCH_ON, x_axis="size"),
+                "with the switch;"),
+        _figure(None, "", link(Bench.NUMBA_OVER_NUMPY, PATCHED_BUILD, x_axis="size"),
+                "with the patched numba;"),
+        _figure(None, "allocation alone at 256 MiB, release by release:",
+                link(Bench.ALLOC, SWITCH_ON, params=at_256, log=True), "with the switch."),
         _figure(drawn["fix"], "allocbench.zeros over numpy's np.zeros, timed alternately in one "
                 "process, against size.",
-                graph_link(Bench.FIX_NUMPY, x_axis="size"), "Open the asv graph."),
+                link(Bench.FIX_NUMPY, x_axis="size"), "Open the asv graph."),
         "<pre><code>import numba, numpy as np, allocbench\n\n@numba.njit\ndef work(n):\n"
         "    a = allocbench.zeros((n, n), np.float64)  # or allocbench.zeros_like(b)\n"
         "    ...</code></pre>",
