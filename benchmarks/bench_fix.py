@@ -100,6 +100,17 @@ class NumbaZerosOverNumpy:
 
     @with_attributes(unit="ratio")
     def track_numba_zeros_over_numpy(self, size, use):
-        """Median of 15 interleaved calls each; 1.0 is numpy's speed."""
+        """One @njit call per array: median of 15 interleaved calls each; 1.0 is numpy's speed.
+        Below 1 MiB this charges np.zeros numba's call boundary (about a microsecond)."""
         nbytes = size_bytes(size)
         return sameprocess.ratio("numba.zeros", "numpy.zeros", nbytes, use == "write")["ratio"]
+
+    @with_attributes(unit="ratio")
+    def track_numba_zeros_in_njit_over_numpy(self, size, use):
+        """np.zeros allocating inside one @njit loop, per array, over numpy's np.zeros from a
+        Python loop, per array: where it is used, without the call boundary."""
+        nbytes = size_bytes(size)
+        calls = max(3, min(200, (64 * MiB) // nbytes))
+        return sameprocess.inside_njit_ratio(nbytes, calls, write=use == "write", fix=False)[
+            "ratio"
+        ]

@@ -108,16 +108,16 @@ def _allocbench_zeros(dt):
     return zeros
 
 
-def _allocbench_zeros_loop(dt, write=False):
+def _zeros_loop(dt, write=False, fix=True):
     # Allocation inside compiled code, with no call boundary per array: each array is read
-    # once (its last element) so that nothing can be optimised away, then freed. `write` is
-    # a constant of the closure: numba compiles only the branch taken.
+    # once (its last element) so that nothing can be optimised away, then freed. `write` and
+    # `fix` (allocbench.zeros, else np.zeros) are constants of the closure.
     from allocbench._zeros import zeros as calloc_zeros
 
     def zeros_loop(shape, calls):
         total = 0
         for _ in range(calls):
-            a = calloc_zeros(shape, dt)
+            a = calloc_zeros(shape, dt) if fix else np.zeros(shape, dt)
             if write:
                 a[:] = 1
             total += a[a.shape[0] - 1]
@@ -136,8 +136,10 @@ _FACTORIES = {
     "zeros_like": _zeros_like,
     "passthrough": _passthrough,
     "allocbench_zeros": _allocbench_zeros,
-    "allocbench_zeros_loop": _allocbench_zeros_loop,
-    "allocbench_zeros_loop_write": functools.partial(_allocbench_zeros_loop, write=True),
+    "allocbench_zeros_loop": _zeros_loop,
+    "allocbench_zeros_loop_write": functools.partial(_zeros_loop, write=True),
+    "numba_zeros_loop": functools.partial(_zeros_loop, fix=False),
+    "numba_zeros_loop_write": functools.partial(_zeros_loop, write=True, fix=False),
 }
 
 _OBJMODE_SOURCE = """

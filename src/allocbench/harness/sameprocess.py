@@ -44,17 +44,19 @@ def ratio(
 
 
 def inside_njit_ratio(
-    nbytes: int, calls: int = 200, rounds: int = 7, write: bool = False
+    nbytes: int, calls: int = 200, rounds: int = 7, write: bool = False, fix: bool = True
 ) -> Dict[str, float]:
-    """allocbench.zeros allocating inside one @njit loop, per array, over numpy's np.zeros
-    called from a Python loop, per array (uint8, 1-D): what each costs where it is used,
-    without the @njit call boundary that every single-call path pays. With `write`, every
-    element of each array is written once (`a[:] = 1` in the loop, `a.fill(1)` in Python)."""
+    """allocbench.zeros (with `fix`; else np.zeros) allocating inside one @njit loop, per
+    array, over numpy's np.zeros called from a Python loop, per array (uint8, 1-D): what each
+    costs where it is used, without the @njit call boundary that every single-call path pays.
+    With `write`, every element of each array is written once (`a[:] = 1` in the loop,
+    `a.fill(1)` in Python)."""
     import numpy as np
 
     from allocbench.harness.kernels import kernel
 
-    loop = kernel("allocbench_zeros_loop_write" if write else "allocbench_zeros_loop", "uint8", 1)
+    kind = ("allocbench" if fix else "numba") + "_zeros_loop" + ("_write" if write else "")
+    loop = kernel(kind, "uint8", 1)
     shape = (nbytes,)
     loop(shape, 1)
 
