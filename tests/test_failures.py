@@ -124,3 +124,39 @@ def test_the_memory_check_honours_the_process_limit():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={**os.environ})  # fmt: skip
     assert done.returncode == 0, done.stderr
+
+
+def test_a_killed_runs_scratch_folder_is_removed_by_the_next_run(tmp_path):
+    from allocbench.history import scratch
+
+    dead = tmp_path / f"{scratch.PREFIX}999999999-abc"  # no such process
+    dead.mkdir()
+    (dead / "asv-forkserver-x").mkdir()
+    mine = tmp_path / f"{scratch.PREFIX}{os.getpid()}-def"
+    mine.mkdir()
+    assert scratch.remove_stale(tmp_path) == [dead]
+    assert not dead.exists() and mine.exists()
+
+
+def test_the_scratch_folder_goes_even_when_the_run_is_interrupted(tmp_path):
+    from allocbench.history import scratch
+
+    with pytest.raises(KeyboardInterrupt), scratch.scratch_folder(tmp_path) as folder:
+        (folder / "commits.txt").write_text("abc\n")
+        raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_stops_asv_quietly_and_goes_on(tmp_path, monkeypatch):
+    import signal
+    import threading
+
+    from allocbench.history import job
+
+    child = tmp_path / "child.py"
+    child.write_text("import time\ntime.sleep(60)\n")
+    timer = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        job._run([sys.executable, str(child)], tmp_path, dict(os.environ))
+    timer.cancel()

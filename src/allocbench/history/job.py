@@ -8,13 +8,14 @@ site. Results already on disk are kept and not measured again unless asked.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 import platform
 import re
+import signal
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -22,6 +23,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from allocbench.history import interpreters, ledger
 from allocbench.history.damaged import set_aside_damaged
 from allocbench.history.environments import (
+    Environment,
     HistoryError,
     asv_environment,
     environments,
@@ -29,6 +31,7 @@ from allocbench.history.environments import (
     load_config,
 )
 from allocbench.history.releases import Release
+from allocbench.history.scratch import remove_stale, scratch_folder
 from allocbench.history.selection import (
     BRIDGE_ENVS,
     choose,
@@ -40,8 +43,22 @@ from allocbench.history.selection import (
 
 
 def _run(command: List[str], root: pathlib.Path, env: dict, ok: Tuple[int, ...] = (0,)) -> int:
+    """Run `command` in a session of its own, so that Ctrl-C reaches this process only: asv and
+    its benchmark processes are then stopped quietly, and the interrupt goes on."""
     print("$ " + " ".join(command), flush=True)
-    code = subprocess.run(command, cwd=root, env=env).returncode
+    process = subprocess.Popen(command, cwd=root, env=env, start_new_session=True)
+    try:
+        code = process.wait()
+    except KeyboardInterrupt:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        raise
     if code not in ok:
         raise HistoryError(f"{' '.join(command[:4])} ... failed with exit status {code}")
     return code
@@ -128,13 +145,10 @@ def _asv_run_command(each, hashfile: str, options: Options, selection: Sequence[
 def _measure(root: pathlib.Path, env: dict, each, releases: Sequence[str], hashes: Dict[str, str],
              options: Options, selection: Sequence[str]) -> None:  # fmt: skip
     """asv run in environment `each` over `releases` with the benchmark regexes `selection`."""
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
-        f.write("".join(hashes[version] + "\n" for version in releases))
-    try:
-        # asv exits 2 when some benchmark failed; that is a result, not a stop.
-        _run(_asv_run_command(each, f.name, options, selection), root, env, ok=(0, 2))
-    finally:
-        os.unlink(f.name)
+    hashfile = pathlib.Path(env["TMPDIR"]) / "commits.txt"
+    hashfile.write_text("".join(hashes[version] + "\n" for version in releases))
+    # asv exits 2 when some benchmark failed; that is a result, not a stop.
+    _run(_asv_run_command(each, str(hashfile), options, selection), root, env, ok=(0, 2))
 
 
 def _nothing(chosen: Sequence[Release], envs: Sequence) -> str:
@@ -156,7 +170,35 @@ def run(root: pathlib.Path, table: Sequence[Release], options: Options) -> Dict[
 
     bindir = root / ".asv" / "bin"
     found = interpreters.expose([e.python for e in envs], bindir)
-    env = asv_environment(bindir)
+    remove_stale()
+    with scratch_folder() as scratch:
+        env = dict(asv_environment(bindir), TMPDIR=str(scratch))
+        context = _Context(root, conf, options, hashes, found, env)
+        return _run_all(context, chosen, envs, planned)
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every step of one history run needs."""
+
+    root: pathlib.Path
+    conf: dict
+    options: Options
+    hashes: Dict[str, str]
+    found: Dict[str, Optional[str]]
+    #: asv's environment variables, TMPDIR the run's scratch folder.
+    env: Dict[str, str]
+
+
+def _run_all(
+    context: _Context,
+    chosen: Sequence[Release],
+    envs: Sequence[Environment],
+    planned: Dict[Environment, List[Release]],
+) -> Dict[str, List[str]]:
+    """The body of `run`, inside its scratch folder."""
+    root, conf, options, env = context.root, context.conf, context.options, context.env
+    hashes, found = context.hashes, context.found
     asv = [sys.executable, "-m", "asv"]
     if options.machine or not (pathlib.Path.home() / ".asv-machine.json").exists():
         _run([*asv, "machine", "--yes", *machine_identity(options.machine)], root, env)
