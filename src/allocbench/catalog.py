@@ -24,6 +24,11 @@ class PathInfo(NamedTuple):
         return self.name.split(".", 1)[0]
 
 
+#: The environment variables of asv.conf.json's variants: the run-time switch (read by the fix,
+#: allocbench._extension.ENV_VAR) and the patched numba build (read by the install step).
+SWITCH_VARIABLE = "ALLOCBENCH_PATCH_NUMBA_ZEROS"
+BUILD_VARIABLE = "ALLOCBENCH_NUMBA_BUILD"
+
 #: The value the numpy.full and numba.full paths write.
 FULL_VALUE = 0
 

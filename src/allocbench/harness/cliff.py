@@ -23,7 +23,7 @@ import re
 import struct
 from typing import Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
-from allocbench.catalog import RATIO_SIZES, KiB, MiB
+from allocbench.catalog import MMAP_THRESHOLD_MAX, RATIO_SIZES, KiB, MiB
 from allocbench.errors import UserError
 from allocbench.harness import isolated, sameprocess
 from allocbench.harness.measure import fault_split, settle
@@ -50,7 +50,7 @@ MALLOC_ALIGNMENT = 16
 MINSIZE = 32
 IS_MMAPPED = 2
 DEFAULT_MMAP_THRESHOLD = 128 * KiB
-DEFAULT_MMAP_THRESHOLD_MAX = 32 * MiB
+DEFAULT_MMAP_THRESHOLD_MAX = MMAP_THRESHOLD_MAX
 DEFAULT_TRIM_THRESHOLD = 128 * KiB
 #: sysdeps/generic/malloc-machine.h
 DEFAULT_TOP_PAD = 128 * KiB

@@ -176,7 +176,9 @@ def _python_function(kind: str, dtype: str, ndim: int) -> Callable:
 def _switched() -> bool:
     """Whether allocbench's run-time switch is on here, or will be once numba loads its
     extensions (it changes what np.zeros compiles to)."""
-    if os.environ.get("ALLOCBENCH_PATCH_NUMBA_ZEROS") == "1":
+    from allocbench._extension import ENV_VAR
+
+    if os.environ.get(ENV_VAR) == "1":
         return True
     patch = sys.modules.get("allocbench._patch")
     return bool(patch is not None and patch.is_active())

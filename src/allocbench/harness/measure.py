@@ -30,6 +30,23 @@ def settle(alloc: Alloc, calls: int = SETTLE_CALLS, write: bool = True) -> None:
         del array
 
 
+def timer(call: Callable[[], object], write: bool = False) -> Callable[[], float]:
+    """A function that calls `call` once and returns the seconds it took; with `write`, the
+    array it returns is also written once (`fill(1)`) within the time. What it returns is
+    dropped after the clock stops."""
+
+    def once() -> float:
+        start = time.perf_counter()
+        result = call()
+        if write:
+            result.fill(1)
+        seconds = time.perf_counter() - start
+        del result
+        return seconds
+
+    return once
+
+
 def faults_and_seconds(call: Callable[[], object]) -> Tuple[int, float]:
     """Minor page faults and seconds taken by one call; what it returns is dropped after."""
     faults = minor_faults()

@@ -14,8 +14,6 @@ import resource
 import subprocess
 from typing import Dict, Optional, Tuple
 
-from allocbench._advice import huge_page_advised, numpy_advises_zeros  # noqa: F401
-
 _STATM = "/proc/self/statm"
 _MEMINFO = "/proc/meminfo"
 _THP = "/sys/kernel/mm/transparent_hugepage/enabled"

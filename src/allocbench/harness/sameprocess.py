@@ -9,23 +9,10 @@ medians is what is left.
 from __future__ import annotations
 
 import time
-from typing import Callable, Dict
+from typing import Dict
 
-from allocbench.harness.measure import Alloc, interleaved_medians, settle
+from allocbench.harness.measure import interleaved_medians, settle, timer
 from allocbench.harness.paths import PATHS
-
-
-def _timer(alloc: Alloc, write: bool) -> Callable[[], float]:
-    def once() -> float:
-        start = time.perf_counter()
-        array = alloc()
-        if write:
-            array.fill(1)
-        seconds = time.perf_counter() - start
-        del array
-        return seconds
-
-    return once
 
 
 def _figures(top: float, bottom: float) -> Dict[str, float]:
@@ -40,7 +27,7 @@ def ratio(
     allocs = [PATHS[p].bind((nbytes,), "uint8") for p in (numerator, denominator)]
     for alloc in allocs:
         settle(alloc, write=write)
-    return _figures(*interleaved_medians([_timer(a, write) for a in allocs], calls))
+    return _figures(*interleaved_medians([timer(a, write) for a in allocs], calls))
 
 
 def inside_njit_ratio(

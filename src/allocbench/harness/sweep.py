@@ -8,12 +8,12 @@ the median of a few calls kept, so that machine noise moves all three alike.
 
 from __future__ import annotations
 
-import time
+import functools
 from typing import Callable, Dict, List, Sequence
 
 from allocbench.catalog import SWEEP_NS
 from allocbench.harness import seed
-from allocbench.harness.measure import interleaved_medians
+from allocbench.harness.measure import interleaved_medians, timer
 
 #: The seed's functions, by the names its plot's legend used.
 FUNCTIONS: Dict[str, Callable[[int], object]] = {
@@ -23,23 +23,12 @@ FUNCTIONS: Dict[str, Callable[[int], object]] = {
 }
 
 
-def _timer(function: Callable[[int], object], n: int) -> Callable[[], float]:
-    def once() -> float:
-        start = time.perf_counter()
-        result = function(n)
-        seconds = time.perf_counter() - start
-        del result
-        return seconds
-
-    return once
-
-
 def sweep(ns: Sequence[int] = SWEEP_NS, calls: int = 3) -> Dict[str, List[float]]:
     """{function name: median seconds per call at each n}, the functions timed alternately."""
     seed.compile_all()
     medians: Dict[str, List[float]] = {name: [] for name in FUNCTIONS}
     for n in ns:
-        timers = [_timer(function, n) for function in FUNCTIONS.values()]
+        timers = [timer(functools.partial(function, n)) for function in FUNCTIONS.values()]
         for name, value in zip(FUNCTIONS, interleaved_medians(timers, calls)):
             medians[name].append(value)
     return medians

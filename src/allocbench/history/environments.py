@@ -13,9 +13,10 @@ import pathlib
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
+from allocbench.catalog import BUILD_VARIABLE, SWITCH_VARIABLE
 from allocbench.errors import UserError
 from allocbench.history import interpreters
-from allocbench.history.install_release import BUILD_VARIABLE, PATCHED
+from allocbench.history.install_release import PATCHED
 from allocbench.history.patched_numba import SUPPORTED_VERSIONS as PATCHED_RELEASES
 from allocbench.history.releases import Release
 
@@ -35,7 +36,7 @@ def load_config(root: pathlib.Path) -> dict:
 
 #: The run-time switch (allocbench.patch_numba_zeros at interpreter start) and the first numba
 #: it works on.
-SWITCH = "ALLOCBENCH_PATCH_NUMBA_ZEROS"
+SWITCH = SWITCH_VARIABLE
 SWITCH_FROM = (0, 54)
 
 

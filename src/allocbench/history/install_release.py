@@ -20,6 +20,7 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from typing import List, Optional, Sequence
 
+from allocbench.catalog import BUILD_VARIABLE
 from allocbench.errors import UserError
 from allocbench.history.ledger import VERSION_FILE
 from allocbench.history.releases import Release, find, load, parse_version
@@ -76,7 +77,6 @@ def pip_command(release: Release, python: str, numpy: str) -> List[str]:
 
 #: Set by an environment of asv.conf.json (asv's "env": at build time too) to measure numba
 #: built from its sdist with allocbench's calloc patch instead of the release's wheel.
-BUILD_VARIABLE = "ALLOCBENCH_NUMBA_BUILD"
 PATCHED = "patched"
 
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from allocbench.catalog import HEADLINE_SIZE, Bench
+from allocbench.catalog import BUILD_VARIABLE, HEADLINE_SIZE, SWITCH_VARIABLE, Bench
 from allocbench.history import ledger
 from allocbench.history.releases import Release
 from allocbench.results import Record, ResultsError
@@ -20,8 +20,8 @@ from allocbench.results import Record, ResultsError
 #: What the environments under glibc tunables, with the run-time switch on, and with the
 #: patched numba build have in their names.
 TUNED = "-GLIBC_TUNABLES"
-SWITCHED = "-ALLOCBENCH_PATCH_NUMBA_ZEROS"
-PATCHED = "-ALLOCBENCH_NUMBA_BUILD"
+SWITCHED = "-" + SWITCH_VARIABLE
+PATCHED = "-" + BUILD_VARIABLE
 #: The environments where numba's np.zeros is fixed, and how the report names each.
 FIXED = {SWITCHED: "with the run-time switch", PATCHED: "with the patched numba build"}
 
@@ -61,13 +61,18 @@ def release_by_commit(table: Sequence[Release]) -> Dict[str, Release]:
 
 
 def collect(
-    records: Sequence[Record], table: Sequence[Release], machine: Optional[str] = None
+    records: Sequence[Record],
+    table: Sequence[Release],
+    machine: Optional[str] = None,
+    by_commit: Optional[Dict[str, Release]] = None,
 ) -> List[Run]:
-    """Runs in release order (unknown commits last), for one machine or all."""
+    """Runs in release order (unknown commits last), for one machine or all; `by_commit` is
+    release_by_commit(table), where the caller has it already."""
     machines = sorted({r.machine for r in records})
     if machine is not None and machine not in machines:
         raise ResultsError(f"no results from machine {machine!r}; there are: {', '.join(machines)}")
-    by_commit = release_by_commit(table)
+    if by_commit is None:
+        by_commit = release_by_commit(table)
     runs: Dict[Tuple[str, str, str], Run] = {}
     for r in records:
         if r.value is None or (machine is not None and r.machine != machine):

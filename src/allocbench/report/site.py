@@ -18,7 +18,7 @@ import sys
 import urllib.parse
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-from allocbench.catalog import Bench
+from allocbench.catalog import BUILD_VARIABLE, SWITCH_VARIABLE, Bench
 from allocbench.history.ledger import compare_url, release_notes_url
 from allocbench.history.releases import Release, format_date
 from allocbench.report import advice, cliff, compiled_code, faults, summary, switched, tunables
@@ -32,10 +32,10 @@ _NAV_MARK = "allocbench-front-page"
 
 
 #: asv's names for the environment variables of asv.conf.json's variants, in its URLs.
-PLAIN = {"env-GLIBC_TUNABLES": ["[none]"], "env-ALLOCBENCH_PATCH_NUMBA_ZEROS": ["[none]"],
-         "env-ALLOCBENCH_NUMBA_BUILD": ["[none]"]}  # fmt: skip
-SWITCH_ON = {**PLAIN, "env-ALLOCBENCH_PATCH_NUMBA_ZEROS": ["1"]}
-PATCHED_BUILD = {**PLAIN, "env-ALLOCBENCH_NUMBA_BUILD": ["patched"]}
+PLAIN = {"env-GLIBC_TUNABLES": ["[none]"], f"env-{SWITCH_VARIABLE}": ["[none]"],
+         f"env-{BUILD_VARIABLE}": ["[none]"]}  # fmt: skip
+SWITCH_ON = {**PLAIN, f"env-{SWITCH_VARIABLE}": ["1"]}
+PATCHED_BUILD = {**PLAIN, f"env-{BUILD_VARIABLE}": ["patched"]}
 
 
 def graph_link(
@@ -93,11 +93,11 @@ def link_front_page(html_dir: pathlib.Path) -> None:
         index.write_text(page, encoding="utf-8")
 
 
-def commit_pages(html_dir: pathlib.Path, table: Sequence[Release]) -> int:
+def commit_pages(html_dir: pathlib.Path, by_commit: Dict[str, Release]) -> int:
     """A page per ledger commit, where asv's commit links lead (``show_commit_url`` is
     ``commits/``): the numba release it stands for, its release notes, and numba's changes
-    since the release before it. The number of pages written."""
-    by_commit = release_by_commit(table)
+    since the release before it (`by_commit`: runs.release_by_commit). The number of pages
+    written."""
     previous: Optional[Release] = None
     for commit, release in by_commit.items():
         links = [f'<li><a href="{release_notes_url(release.numba)}">numba {release.numba}\'s '
@@ -275,11 +275,12 @@ def publish(
     index. ResultsError where the results or the site are not there."""
     if not (html_dir / "index.json").is_file():
         raise ResultsError(f"{html_dir}: no asv site here; run `asv publish` first")
-    runs = collect(load(results_dir), table)
+    by_commit = release_by_commit(table)
+    runs = collect(load(results_dir), table, by_commit=by_commit)
     if not runs:
         raise ResultsError(f"{results_dir}: every result in it failed or was skipped")
     prune_unmeasured(html_dir)
-    commit_pages(html_dir, table)
+    commit_pages(html_dir, by_commit)
     if not adjust_graph_page(html_dir):
         print(f"{html_dir}: asv's graph page is not the one expected; left as asv wrote it",
               file=sys.stderr)  # fmt: skip
