@@ -34,9 +34,7 @@ def load_config(root: pathlib.Path) -> dict:
         raise HistoryError(f"cannot read {path}: {exc}") from None
 
 
-#: The run-time switch (allocbench.patch_numba_zeros at interpreter start) and the first numba
-#: it works on.
-SWITCH = SWITCH_VARIABLE
+#: The first numba the run-time switch (allocbench.patch_numba_zeros) works on.
 SWITCH_FROM = (0, 54)
 
 
@@ -70,7 +68,7 @@ class Environment:
     def _tagged(self) -> Dict[Tuple[str, str], str]:
         tagged = {("nobuild", "GLIBC_TUNABLES"): self.tunables} if self.tunables else {}
         if self.switch:
-            tagged[("nobuild", SWITCH)] = "1"
+            tagged[("nobuild", SWITCH_VARIABLE)] = "1"
         if self.build:
             tagged[("build", BUILD_VARIABLE)] = self.build
         return tagged
@@ -120,12 +118,13 @@ def environments(conf: dict) -> List[Environment]:
     for entry in conf.get("include", []):
         try:
             nobuild, build = entry.get("env_nobuild", {}), entry.get("env", {})
-            if set(nobuild) - {"GLIBC_TUNABLES", SWITCH} or nobuild.get(SWITCH, "1") != "1":
-                raise KeyError(f"env_nobuild other than GLIBC_TUNABLES and {SWITCH}=1")
+            switch = nobuild.get(SWITCH_VARIABLE, "1")
+            if set(nobuild) - {"GLIBC_TUNABLES", SWITCH_VARIABLE} or switch != "1":
+                raise KeyError(f"env_nobuild other than GLIBC_TUNABLES and {SWITCH_VARIABLE}=1")
             if set(build) - {BUILD_VARIABLE} or build.get(BUILD_VARIABLE, PATCHED) != PATCHED:
                 raise KeyError(f"env other than {BUILD_VARIABLE}={PATCHED}")
             envs.append(Environment(entry["python"], entry["req"]["numpy"],
-                                    nobuild.get("GLIBC_TUNABLES"), SWITCH in nobuild,
+                                    nobuild.get("GLIBC_TUNABLES"), SWITCH_VARIABLE in nobuild,
                                     build.get(BUILD_VARIABLE)))  # fmt: skip
         except (KeyError, TypeError, AttributeError) as exc:
             raise HistoryError(f"asv.conf.json: an environment the history cannot run: "
