@@ -58,28 +58,35 @@ def _measured(value: object) -> Optional[float]:
     return float(value) if ok else None
 
 
+def row_flaw(columns: Sequence[str], row: list) -> Optional[str]:
+    """Why a benchmark's row of an asv results file is not a measurement (its result not a
+    list, not one value per parameter combination, a value that is not a number), or None.
+    asv's own reader pads or drops values that do not match, and keeps any value."""
+    entry = dict(zip(columns, row))
+    values, params = entry.get("result"), entry.get("params") or []
+    if values is None:
+        return None
+    if not isinstance(values, list):
+        return f"not a list: {values!r}"
+    expected = math.prod(len(p) for p in params)
+    if len(values) != expected:
+        return f"{len(values)} values for {expected} parameter sets"
+    for value in values:
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if value is not None and not number:
+            return f"a value that is not a number: {value!r}"
+    return None
+
+
 def _check_values(path: pathlib.Path) -> None:
-    """asv's reader pads or drops values that do not match the parameter grid, and keeps values
-    that are not numbers; refuse both, naming the file and the benchmark."""
+    """Refuse a results file with a row that is not a measurement, naming file and benchmark."""
     data = asv_util.load_json(str(path), api_version=asv_results.Results.api_version)
-    columns = data["result_columns"]
     for benchmark, row in data["results"].items():
-        entry = dict(zip(columns, row))
-        values, params = entry.get("result"), entry.get("params") or []
-        if values is None:
-            continue
-        if not isinstance(values, list):
-            raise ResultsError(f"{path}: malformed entry for {benchmark} (not a list: {values!r})")
-        expected = math.prod(len(p) for p in params)
-        if len(values) != expected:
-            raise ResultsError(
-                f"{path}: {benchmark} has {len(values)} values for {expected} parameter sets"
-            )
-        for value in values:
-            number = isinstance(value, (int, float)) and not isinstance(value, bool)
-            if value is not None and not number:
-                raise ResultsError(f"{path}: {benchmark} has a value that is not a number: "
-                                   f"{value!r}")  # fmt: skip
+        flaw = row_flaw(data["result_columns"], row)
+        if flaw and flaw.startswith("not a list"):
+            raise ResultsError(f"{path}: malformed entry for {benchmark} ({flaw})")
+        if flaw:
+            raise ResultsError(f"{path}: {benchmark} has {flaw}")
 
 
 def _current(root: pathlib.Path) -> Optional[dict]:

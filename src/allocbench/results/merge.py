@@ -26,6 +26,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 from asv import results as asv_results
 
 from allocbench.errors import UserError
+from allocbench.results import row_flaw
 
 PathLike = Union[str, pathlib.Path]
 
@@ -136,25 +137,6 @@ def _newest(data: dict) -> float:
     return max((s for s in stamps if s is not None), default=float("-inf"))
 
 
-def _flaw(data: dict, row: list) -> Optional[str]:
-    """Why `row` is not a measurement (values that are not numbers, or not one per parameter
-    combination), or None where it is one."""
-    entry = dict(zip(data["result_columns"], row))
-    values, params = entry.get("result"), entry.get("params") or []
-    if values is None:
-        return None
-    if not isinstance(values, list):
-        return f"its result is not a list: {values!r}"
-    expected = 1
-    for choices in params:
-        expected *= len(choices)
-    if len(values) != expected:
-        return f"{len(values)} values for {expected} parameter sets"
-    wrong = [v for v in values if v is not None and not isinstance(v, (int, float))]
-    wrong += [v for v in values if isinstance(v, bool)]
-    return f"a value that is not a number: {wrong[0]!r}" if wrong else None
-
-
 def merge_results(
     name: str, old: Tuple[str, dict], new: Tuple[str, dict], notes: List[str]
 ) -> dict:
@@ -185,7 +167,8 @@ def merge_results(
             continue
         new_start, old_start = _started(new_data, row), _started(old_data, mine)
         keep_new = (new_start or float("-inf")) >= (old_start or float("-inf"))
-        new_flaw, old_flaw = _flaw(new_data, row), _flaw(old_data, mine)
+        columns = new_data["result_columns"]  # the same in both: checked above
+        new_flaw, old_flaw = row_flaw(columns, row), row_flaw(columns, mine)
         why = "newer"
         if new_flaw and not old_flaw:
             keep_new, why = False, f"the other is not a measurement ({new_flaw})"
