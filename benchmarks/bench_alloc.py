@@ -1,5 +1,6 @@
 """Time every allocation path across sizes: the allocation alone, then with first use."""
 
+from allocbench._advice import numpy_advice_switch
 from allocbench.catalog import (
     ADVICE_PATHS,
     ADVICE_SIZES,
@@ -11,12 +12,10 @@ from allocbench.catalog import (
     size_labels,
 )
 
-from .common import HEADLINE_PATHS, PATH_NAMES, OneRound, bind, optional_attribute
+from .common import HEADLINE_PATHS, PATH_NAMES, OneRound, bind
 
 #: numpy's own switch for its huge-page advice (numpy 1.20 on; moved in numpy 2).
-_set_madvise_hugepage = optional_attribute(
-    "_set_madvise_hugepage", "numpy._core.multiarray", "numpy.core.multiarray"
-)
+_set_madvise_hugepage = numpy_advice_switch()
 
 
 class Alloc(OneRound):

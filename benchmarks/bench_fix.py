@@ -22,7 +22,7 @@ from .common import skip_unless_fits, with_attributes
 class FixAgainstNumpy:
     """allocbench.zeros time over numpy.zeros time (uint8, 1-D), same process."""
 
-    version = "1"
+    version = "2"
 
     params = (size_labels(USE_SIZES), ["alone", "write"])
     param_names = ("size", "use")
@@ -34,7 +34,8 @@ class FixAgainstNumpy:
 
     @with_attributes(unit="ratio")
     def track_allocbench_over_numpy(self, size, use):
-        """Median of 15 interleaved calls each; 1.0 is numpy's speed, below 1 is faster."""
+        """Median of the two timed back to back, round after round (`sameprocess.ratio`); 1.0 is
+        numpy's speed, below 1 is faster."""
         nbytes = size_bytes(size)
         return sameprocess.ratio("allocbench.zeros", "numpy.zeros", nbytes, use == "write")["ratio"]
 
@@ -42,7 +43,7 @@ class FixAgainstNumpy:
 class FixAgainstNumba:
     """numba's np.zeros time over allocbench.zeros time, allocation alone, same process."""
 
-    version = "1"
+    version = "2"
 
     params = (size_labels(ADVICE_SIZES),)
     param_names = ("size",)
@@ -56,7 +57,7 @@ class FixAgainstNumba:
     def track_numba_over_allocbench(self, size):
         """How many times faster allocbench.zeros allocates than np.zeros inside @njit."""
         nbytes = size_bytes(size)
-        return sameprocess.ratio("numba.zeros", "allocbench.zeros", nbytes, calls=7)["ratio"]
+        return sameprocess.ratio("numba.zeros", "allocbench.zeros", nbytes, rounds=7)["ratio"]
 
 
 class FixInsideNjit:
@@ -89,7 +90,7 @@ class NumbaZerosOverNumpy:
     target (within 1.5x alone, 1.1x with every element written). The history runs it where
     numba's np.zeros is fixed."""
 
-    version = "1"
+    version = "2"
 
     params = (size_labels(USE_SIZES), ["alone", "write"])
     param_names = ("size", "use")
@@ -100,7 +101,8 @@ class NumbaZerosOverNumpy:
 
     @with_attributes(unit="ratio")
     def track_numba_zeros_over_numpy(self, size, use):
-        """One @njit call per array: median of 15 interleaved calls each; 1.0 is numpy's speed.
+        """One @njit call per array, timed back to back with numpy's, round after round (median
+        ratio, `sameprocess.ratio`); 1.0 is numpy's speed.
         Below 1 MiB this charges np.zeros numba's call boundary (about a microsecond)."""
         nbytes = size_bytes(size)
         return sameprocess.ratio("numba.zeros", "numpy.zeros", nbytes, use == "write")["ratio"]

@@ -1,7 +1,6 @@
 """Shared by the benchmark files: path names by group, and binding with an n/a for misfits."""
 
 import contextlib
-import importlib
 import os
 
 from allocbench import catalog
@@ -26,17 +25,6 @@ def _compile_float64_paths():
 
 
 _compile_float64_paths()
-
-
-def optional_attribute(name, *modules):
-    """`name` from the first of `modules` that imports and has it, else None: for what only
-    some versions of a library have (scipy's suite does the same with safe_import)."""
-    for module in modules:
-        try:
-            return getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):
-            continue
-    return None
 
 
 def with_attributes(**attrs):

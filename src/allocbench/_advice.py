@@ -8,9 +8,11 @@ follows the running numpy, seen on a fresh array's mapping (Linux's smaps flag "
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import importlib
 import sys
-from typing import Optional
+from typing import Callable, Iterator, Optional
 
 #: numpy's threshold for madvise(MADV_HUGEPAGE): arrays of 4 MiB and more.
 HUGEPAGE_FROM = 4 * 1024 * 1024
@@ -60,3 +62,30 @@ def huge_page_advice() -> Optional[int]:
 def advice_name() -> str:
     """Part of the compiled entries' names, so numba's disk cache keeps one per advice policy."""
     return "advised" if huge_page_advice() is not None else "unadvised"
+
+
+def numpy_advice_switch() -> Optional[Callable[[bool], bool]]:
+    """numpy's own switch for its huge-page advice, ``_set_madvise_hugepage`` (numpy 1.20 on;
+    it moved in numpy 2): it takes the new setting and returns the old. None where this numpy
+    has none."""
+    for module in ("numpy._core.multiarray", "numpy.core.multiarray"):
+        try:
+            return importlib.import_module(module)._set_madvise_hugepage
+        except (ImportError, AttributeError):
+            continue
+    return None
+
+
+@contextlib.contextmanager
+def numpy_advice(enabled: Optional[bool]) -> Iterator[bool]:
+    """Within the block, numpy gives its huge-page advice if `enabled` (None: as it was). Yields
+    whether the setting took: False where this numpy has no switch and a change was asked."""
+    switch = numpy_advice_switch() if enabled is not None else None
+    if switch is None:
+        yield enabled is None
+        return
+    previous = switch(enabled)
+    try:
+        yield True
+    finally:
+        switch(previous)

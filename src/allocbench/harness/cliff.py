@@ -478,7 +478,7 @@ def locate_here(
         predicate = _one_process_predicate(cliff, page)
         figures[cliff.key]["one_process"] = bisect_step(predicate, low, high, page)
     figures["numba_over_numpy"] = {
-        str(n): sameprocess.ratio("numba.zeros", "numpy.zeros", n, calls=5)["ratio"]
+        str(n): sameprocess.ratio("numba.zeros", "numpy.zeros", n, rounds=5)["ratio"]
         for n in ratio_sizes
     }
     return figures

@@ -7,6 +7,7 @@ and compared by their medians.
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from typing import Callable, List, Sequence, Tuple
@@ -45,6 +46,50 @@ def timer(call: Callable[[], object], write: bool = False) -> Callable[[], float
         return seconds
 
     return once
+
+
+def batch_timer(
+    call: Callable[[], object], number: int, write: bool = False
+) -> Callable[[], float]:
+    """Like `timer`, for `number` calls in a row: returns the mean seconds per call. Each
+    result is dropped before the next call, so at most one array is alive at a time."""
+
+    def batch() -> float:
+        start = time.perf_counter()
+        for _ in range(number):
+            result = call()
+            if write:
+                result.fill(1)
+            del result
+        return (time.perf_counter() - start) / number
+
+    return batch
+
+
+def calls_per_sample(call: Callable[[], object], write: bool, seconds: float) -> int:
+    """How many calls of `call` in a row last at least `seconds` (the fastest of three single
+    calls decides), so that one sample is long against the clock and the timer's own cost."""
+    one = min(timer(call, write)() for _ in range(3))
+    return max(1, min(100_000, math.ceil(seconds / max(one, 1e-9))))
+
+
+def paired_ratio(
+    numerator: Callable[[], float], denominator: Callable[[], float], rounds: int
+) -> Tuple[float, float, float]:
+    """Median seconds of each timer and the median of their per-round ratios, the two timed
+    back to back in every round in an order that flips each round. A ratio taken within one
+    round sees the machine in one state, so slow drift cancels out of it."""
+    tops: List[float] = []
+    bottoms: List[float] = []
+    for i in range(rounds):
+        if i % 2 == 0:
+            tops.append(numerator())
+            bottoms.append(denominator())
+        else:
+            bottoms.append(denominator())
+            tops.append(numerator())
+    ratios = [top / bottom for top, bottom in zip(tops, bottoms)]
+    return statistics.median(tops), statistics.median(bottoms), statistics.median(ratios)
 
 
 def faults_and_seconds(call: Callable[[], object]) -> Tuple[int, float]:

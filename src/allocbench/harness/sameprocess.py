@@ -2,32 +2,63 @@
 
 On a noisy machine two paths timed minutes apart can drift by tens of percent, more than
 the differences that matter between near-equal paths. Here both are bound once, settled, and
-then called alternately, so whatever slows the machine slows both; the ratio of their
-medians is what is left.
+then timed back to back, round after round, so whatever slows the machine slows both; the
+median of the rounds' ratios is what is left.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Dict
+from typing import Dict, Optional
 
-from allocbench.harness.measure import interleaved_medians, settle, timer
+from allocbench import _advice as advice
+from allocbench.harness.measure import (
+    batch_timer,
+    calls_per_sample,
+    interleaved_medians,
+    paired_ratio,
+    settle,
+)
 from allocbench.harness.paths import PATHS
 
+#: Each sample repeats the call until it lasts this long (seconds), so that sub-microsecond
+#: calls are timed against a clock and a timer cost they dwarf.
+SAMPLE_SECONDS = 0.005
+#: Rounds of one sample each, both paths, in a ratio: as many as fit in BUDGET_SECONDS,
+#: within these bounds. Over 8 fresh processes on the 2-core VM of the README, 31 rounds
+#: of 5 ms samples kept every figure of bench_ratio within 6.3% of each other.
+MIN_ROUNDS, MAX_ROUNDS = 11, 41
+BUDGET_SECONDS = 1.0
 
-def _figures(top: float, bottom: float) -> Dict[str, float]:
-    return {"numerator_seconds": top, "denominator_seconds": bottom, "ratio": top / bottom}
+
+def _figures(top: float, bottom: float, ratio: float) -> Dict[str, float]:
+    return {"numerator_seconds": top, "denominator_seconds": bottom, "ratio": ratio}
 
 
 def ratio(
-    numerator: str, denominator: str, nbytes: int, write: bool = False, calls: int = 15
+    numerator: str,
+    denominator: str,
+    nbytes: int,
+    write: bool = False,
+    rounds: Optional[int] = None,
+    numpy_advice: Optional[bool] = None,
 ) -> Dict[str, float]:
-    """Median time of `numerator` over `denominator` at `nbytes` (uint8, 1-D), both timed
-    alternately in this process; with `write`, each call also writes every element."""
-    allocs = [PATHS[p].bind((nbytes,), "uint8") for p in (numerator, denominator)]
-    for alloc in allocs:
-        settle(alloc, write=write)
-    return _figures(*interleaved_medians([timer(a, write) for a in allocs], calls))
+    """Time of `numerator` over `denominator` at `nbytes` (uint8, 1-D), both timed in this
+    process, alternately: the median of per-round ratios, and each one's median seconds per
+    call. With `write`, each call also writes every element. `rounds` (default: as many as fit
+    in about a second, 11 to 41) and, unless None, numpy's huge-page advice on or off
+    throughout (numba's runtime never gives it, so numba's paths compare with numpy's
+    allocating the same way)."""
+    with advice.numpy_advice(numpy_advice):
+        allocs = [PATHS[p].bind((nbytes,), "uint8") for p in (numerator, denominator)]
+        for alloc in allocs:
+            settle(alloc, write=write)
+        numbers = [calls_per_sample(a, write, SAMPLE_SECONDS) for a in allocs]
+        timers = [batch_timer(a, n, write) for a, n in zip(allocs, numbers)]
+        if rounds is None:
+            one_round = sum(t() for t in timers)
+            rounds = int(min(MAX_ROUNDS, max(MIN_ROUNDS, BUDGET_SECONDS / one_round)))
+        return _figures(*paired_ratio(*timers, rounds))
 
 
 def inside_njit_ratio(
@@ -61,4 +92,5 @@ def inside_njit_ratio(
             a[-1]
         return (time.perf_counter() - start) / calls
 
-    return _figures(*interleaved_medians([compiled, python], rounds))
+    top, bottom = interleaved_medians([compiled, python], rounds)
+    return _figures(top, bottom, top / bottom)
