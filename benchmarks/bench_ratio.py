@@ -7,7 +7,7 @@ moves only when numba's code does. These, with the page-fault counts of
 times of `bench_alloc` are there to read.
 """
 
-from allocbench.catalog import CONTROL_SIZES, CONTROLS, PATH_INFO, size_bytes, size_labels
+from allocbench.catalog import CONTROL_SIZES, CONTROLS, size_bytes, size_labels
 from allocbench.harness import sameprocess
 
 from .common import skip_unless_fits, with_attributes
@@ -16,9 +16,9 @@ from .common import skip_unless_fits, with_attributes
 class OverControl:
     """Time of the path over time of its control (`allocbench.catalog.CONTROLS`), uint8 1-D:
     the median of the per-round ratios, each sample long enough for the clock (5 ms), 11 to 41
-    rounds. numba's runtime never gives the huge-page advice, so numba's paths are compared
-    with numpy's advice off (where numpy has the switch): otherwise the ratio would follow how
-    many huge pages the kernel has free, not numba's code."""
+    rounds. The process gets no transparent huge pages meanwhile: numpy advises them for its
+    large arrays and numba's runtime does not, so otherwise the ratio would follow how many
+    huge pages the kernel has free at the moment, not numba's code."""
 
     params = (list(CONTROLS), size_labels(CONTROL_SIZES))
     param_names = ("path", "size")
@@ -31,6 +31,5 @@ class OverControl:
     @with_attributes(unit="ratio")
     def track_over_control(self, path, size):
         """1.0: as fast as numpy doing the same work; above 1, slower."""
-        advice = False if PATH_INFO[path].library == "numba" else None
         nbytes = size_bytes(size)
-        return sameprocess.ratio(path, CONTROLS[path], nbytes, numpy_advice=advice)["ratio"]
+        return sameprocess.ratio(path, CONTROLS[path], nbytes, huge_pages=False)["ratio"]

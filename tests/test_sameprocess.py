@@ -1,13 +1,13 @@
 """Interleaved same-process ratios: structured, and ordered the way the mechanism says."""
 
+import sys
 import time
 
 import numpy as np
 import pytest
 
-from allocbench._advice import numpy_advice, numpy_advice_switch
 from allocbench.catalog import MiB
-from allocbench.harness import measure, sameprocess
+from allocbench.harness import measure, probes, sameprocess
 
 
 def test_ratio_is_structured_and_consistent():
@@ -46,26 +46,40 @@ def test_a_sample_repeats_a_fast_call_until_it_lasts():
     assert time.perf_counter() - start >= 0.001
 
 
-@pytest.mark.skipif(numpy_advice_switch() is None, reason="this numpy has no advice switch")
-def test_numpy_advice_is_set_within_the_block_and_restored():
-    switch = numpy_advice_switch()
-    before = switch(True)
-    try:
-        with numpy_advice(False) as took:
-            assert took and switch(False) is False
-        assert switch(True) is True
-    finally:
-        switch(before)
+def _huge_pages_disabled():
+    return int(probes.ctypes.CDLL(None).prctl(42, 0, 0, 0, 0))
 
 
-def test_numpy_advice_none_leaves_numpy_alone():
-    with numpy_advice(None) as took:
-        assert took
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
+def test_huge_pages_are_off_within_the_block_and_restored():
+    assert _huge_pages_disabled() == 0
+    with probes.huge_pages_off() as took:
+        assert took and _huge_pages_disabled() == 1
+    assert _huge_pages_disabled() == 0
 
 
-def test_eager_zeroing_is_far_slower_than_lazy_above_the_cliff():
-    figures = sameprocess.ratio("numba.zeros", "allocbench.zeros", 64 * MiB, rounds=3)
-    assert figures["ratio"] > 20
+def _faults_writing_advised_memory(nbytes):
+    """Minor faults taken by writing every byte of fresh private memory given the huge-page
+    advice."""
+    import ctypes
+    import mmap
+
+    region = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    region.madvise(mmap.MADV_HUGEPAGE)
+    buffer = (ctypes.c_char * nbytes).from_buffer(region)
+    before = probes.minor_faults()
+    ctypes.memset(buffer, 1, nbytes)
+    faults = probes.minor_faults() - before
+    del buffer
+    region.close()
+    return faults
+
+
+@pytest.mark.skipif(probes.transparent_hugepages() not in ("madvise", "always"), reason="no THP")
+def test_without_huge_pages_advised_memory_faults_every_small_page():
+    nbytes = 64 * MiB
+    with probes.huge_pages_off():
+        assert _faults_writing_advised_memory(nbytes) == nbytes // probes.page_size()
 
 
 def test_unknown_path_is_refused():

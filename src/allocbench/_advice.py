@@ -8,11 +8,10 @@ follows the running numpy, seen on a fresh array's mapping (Linux's smaps flag "
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import importlib
 import sys
-from typing import Callable, Iterator, Optional
+from typing import Callable, Optional
 
 #: numpy's threshold for madvise(MADV_HUGEPAGE): arrays of 4 MiB and more.
 HUGEPAGE_FROM = 4 * 1024 * 1024
@@ -74,18 +73,3 @@ def numpy_advice_switch() -> Optional[Callable[[bool], bool]]:
         except (ImportError, AttributeError):
             continue
     return None
-
-
-@contextlib.contextmanager
-def numpy_advice(enabled: Optional[bool]) -> Iterator[bool]:
-    """Within the block, numpy gives its huge-page advice if `enabled` (None: as it was). Yields
-    whether the setting took: False where this numpy has no switch and a change was asked."""
-    switch = numpy_advice_switch() if enabled is not None else None
-    if switch is None:
-        yield enabled is None
-        return
-    previous = switch(enabled)
-    try:
-        yield True
-    finally:
-        switch(previous)

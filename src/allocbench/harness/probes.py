@@ -8,11 +8,13 @@ answer on this platform raises NotImplementedError, which asv shows as n/a.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import platform
 import resource
 import subprocess
-from typing import Dict, Optional, Tuple
+from typing import Dict, Iterator, Optional, Tuple
 
 _STATM = "/proc/self/statm"
 _MEMINFO = "/proc/meminfo"
@@ -178,6 +180,30 @@ def transparent_hugepages() -> Optional[str]:
         return None
     start, end = text.find("["), text.find("]")
     return text[start + 1 : end] if 0 <= start < end else None
+
+
+#: prctl(2)'s requests for the process's transparent-huge-page switch (Linux 3.15 on).
+_PR_SET_THP_DISABLE, _PR_GET_THP_DISABLE = 41, 42
+
+
+@contextlib.contextmanager
+def huge_pages_off() -> Iterator[bool]:
+    """Within the block, the kernel gives this process no transparent huge pages, whatever
+    madvise(MADV_HUGEPAGE) its memory was given (prctl PR_SET_THP_DISABLE): every first touch
+    faults one 4 KiB page. Yields whether that took (False where there is no such switch)."""
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        yield False
+        return
+    previous = prctl(_PR_GET_THP_DISABLE, 0, 0, 0, 0)
+    if previous < 0 or prctl(_PR_SET_THP_DISABLE, 1, 0, 0, 0) != 0:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        prctl(_PR_SET_THP_DISABLE, previous, 0, 0, 0)
 
 
 def machine_facts() -> Dict[str, Optional[str]]:

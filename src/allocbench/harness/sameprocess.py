@@ -8,10 +8,11 @@ median of the rounds' ratios is what is left.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Dict, Optional
 
-from allocbench import _advice as advice
+from allocbench.harness import probes
 from allocbench.harness.measure import (
     batch_timer,
     calls_per_sample,
@@ -41,15 +42,16 @@ def ratio(
     nbytes: int,
     write: bool = False,
     rounds: Optional[int] = None,
-    numpy_advice: Optional[bool] = None,
+    huge_pages: bool = True,
 ) -> Dict[str, float]:
     """Time of `numerator` over `denominator` at `nbytes` (uint8, 1-D), both timed in this
     process, alternately: the median of per-round ratios, and each one's median seconds per
     call. With `write`, each call also writes every element. `rounds` (default: as many as fit
-    in about a second, 11 to 41) and, unless None, numpy's huge-page advice on or off
-    throughout (numba's runtime never gives it, so numba's paths compare with numpy's
-    allocating the same way)."""
-    with advice.numpy_advice(numpy_advice):
+    in about a second, 11 to 41). Without `huge_pages` the process gets no transparent huge
+    pages meanwhile (numpy advises them for its large arrays, numba's runtime never does, and
+    how many the kernel can supply changes from minute to minute)."""
+    off = probes.huge_pages_off() if not huge_pages else contextlib.nullcontext()
+    with off:
         allocs = [PATHS[p].bind((nbytes,), "uint8") for p in (numerator, denominator)]
         for alloc in allocs:
             settle(alloc, write=write)
