@@ -2,7 +2,7 @@
 
 import pytest
 
-from allocbench.history import pypi, releases
+from allocbench.history import ledger, pypi, releases
 
 
 def _file(name, when, yanked=False):
@@ -37,9 +37,28 @@ def test_final_releases_take_first_upload_and_wheel_pythons():
     assert pythons == ("3.12", "3.13")
 
 
-def test_newest_patches():
-    versions = ["0.47.0", "0.48.0", "0.49.0", "0.49.1", "0.10.0", "0.61.0", "0.61.2"]
-    assert pypi.newest_patches(versions) == ["0.48.0", "0.49.1", "0.61.2"]
+def _known(*rows):
+    return {v: (releases.parse_date(when), ("3.11",)) for v, when in rows}
+
+
+def test_mainline_takes_every_final_release_from_0_48_in_release_order():
+    known = _known(
+        ("0.47.0", "2019-12-01T00:00:00Z"),
+        ("0.48.0", "2020-01-29T00:00:00Z"),
+        ("0.49.0", "2020-04-17T00:00:00Z"),
+        ("0.49.1", "2020-05-08T00:00:00Z"),
+        ("0.50.0", "2020-06-11T00:00:00Z"),
+        ("0.49.2", "2020-07-01T00:00:00Z"),  # an older minor's patch after a newer release
+        ("0.50.1", "2020-07-02T00:00:00Z"),
+    )
+    assert pypi.mainline(known) == ["0.48.0", "0.49.0", "0.49.1", "0.50.0", "0.50.1"]
+
+
+def test_the_committed_table_follows_the_rule():
+    table = releases.load()
+    known = {r.numba: (r.released, r.pythons) for r in table}
+    assert pypi.mainline(known) == [r.numba for r in table]
+    assert {"0.49.0", "0.56.0", "0.68.0"} <= set(known)  # patch releases and .0s alike
 
 
 @pytest.mark.parametrize(
@@ -61,18 +80,48 @@ def test_numpy_range(requires, expected):
 
 def test_new_releases_appends_in_order_and_leaves_out_old_patches(monkeypatch):
     monkeypatch.setattr(pypi, "resolve", lambda version, python: ("0.51.0", ">=1.22,<2.6"))
-    table = [r for r in releases.load() if r.numba != "0.68.2"]
-    added, skipped = pypi.new_releases(table, PAGE)
+    table = releases.load()
+    added, skipped = pypi.new_releases(table, {"files": _page_of(table)["files"] + PAGE["files"]})
     assert [r.numba for r in added] == ["0.69.0", "0.70.0"]
     assert skipped == ["0.68.2"]  # released after 0.69.0
     assert added[0].pythons == ("3.12", "3.13")
     releases.check_order(table + added)
 
 
+def _page_of(table):
+    """A package index page that holds exactly the releases of `table`."""
+    return {"files": [
+        _file(f"numba-{r.numba}-cp{p.replace('.', '')}-cp{p.replace('.', '')}-linux_x86_64.whl",
+              releases.format_date(r.released))
+        for r in table for p in r.pythons
+    ]}  # fmt: skip
+
+
+def test_two_refreshes_at_different_times_build_the_same_table_and_ledger(monkeypatch, tmp_path):
+    table = releases.load()
+    rows = {r.numba: r for r in table}
+    monkeypatch.setattr(pypi, "resolve", lambda v, python: (rows[v].llvmlite, rows[v].numpy))
+    page = _page_of(table)
+    cut = [r for r in table if r.key <= releases.parse_version("0.66.0")]
+    # one machine refreshed before 0.68.0 came out, then again; the other only now
+    early = cut + pypi.new_releases(cut, _page_of(table[: table.index(rows["0.67.0"]) + 1]))[0]
+    late_first = early + pypi.new_releases(early, page)[0]
+    late_only = cut + pypi.new_releases(cut, page)[0]
+    assert releases.format_table(late_first) == releases.format_table(late_only)
+    assert releases.format_table(late_only) == releases.TABLE.read_text()
+    assert ledger.build(late_first, tmp_path / "a") == ledger.build(late_only, tmp_path / "b")
+
+
+def test_a_table_that_breaks_the_rule_is_refused(monkeypatch):
+    monkeypatch.setattr(pypi, "resolve", lambda *a: pytest.fail("pip must not be asked"))
+    table = [r for r in releases.load() if r.numba != "0.68.0"]
+    with pytest.raises(pypi.RuleError, match=r"lacks 0\.68\.0.*--rebuild"):
+        pypi.new_releases(table, _page_of(releases.load()))
+
+
 def test_nothing_new(monkeypatch):
     monkeypatch.setattr(pypi, "resolve", lambda *a: pytest.fail("pip must not be asked"))
-    page = {"files": PAGE["files"][:2]}
-    assert pypi.new_releases(releases.load(), page) == ([], [])
+    assert pypi.new_releases(releases.load(), _page_of(releases.load())) == ([], [])
 
 
 def test_index_must_be_http(monkeypatch):
@@ -90,7 +139,7 @@ def test_resolve_refuses_unchecked_input():
         pypi.resolve("0.57.1", "3.11; rm")
 
 
-def test_table_from_index_takes_the_newest_patch_of_each_minor(monkeypatch):
+def test_table_from_index_takes_every_release_from_0_48(monkeypatch):
     monkeypatch.setattr(pypi, "resolve", lambda version, python: ("0.31.0", ">=1.15"))
     page = {"files": [
         _file("numba-0.47.0-cp38-cp38-manylinux1_x86_64.whl", "2019-12-01T00:00:00Z"),
@@ -100,7 +149,7 @@ def test_table_from_index_takes_the_newest_patch_of_each_minor(monkeypatch):
         _file("numba-0.49.1-cp38-cp38-manylinux1_x86_64.whl", "2020-05-08T00:00:00Z"),
     ]}  # fmt: skip
     rows = pypi.table_from_index(page)
-    assert [r.numba for r in rows] == ["0.48.0", "0.49.1"]
+    assert [r.numba for r in rows] == ["0.48.0", "0.49.0", "0.49.1"]
     assert releases.format_date(rows[0].released) == "2020-01-29T16:13:41Z"
     # Before 0.57, numba declares no numpy upper bound: the measured cap is added and noted.
     assert rows[0].numpy == ">=1.15,<1.24" and rows[0].note == pypi.OLD_NUMPY_CAP_NOTE

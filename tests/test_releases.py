@@ -15,14 +15,13 @@ def _when(text):
     return releases.parse_date(text)
 
 
-def test_package_table_covers_every_minor_from_048():
+def test_package_table_covers_every_minor_from_048_with_its_patches():
     table = releases.load()
     minors = [r.key.release[:2] for r in table]
-    assert minors[0] == (0, 48)
     assert table[0].numba == "0.48.0"
-    # every minor from 0.48 to the newest, each once
-    assert minors == sorted(set(minors))
-    assert [m[1] for m in minors] == list(range(48, 48 + len(minors)))
+    # every minor from 0.48 to the newest, and patch releases beside the .0s
+    assert sorted(set(m[1] for m in minors)) == list(range(48, minors[-1][1] + 1))
+    assert len(table) > len(set(minors))
     assert all(b.released > a.released for a, b in zip(table, table[1:]))
 
 

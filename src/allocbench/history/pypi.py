@@ -28,7 +28,7 @@ from packaging.utils import (
     parse_sdist_filename,
     parse_wheel_filename,
 )
-from packaging.version import InvalidVersion, Version
+from packaging.version import InvalidVersion
 
 from allocbench.errors import UserError
 from allocbench.history.releases import (
@@ -126,15 +126,18 @@ def _is_final(version: str) -> bool:
     return True
 
 
-def newest_patches(versions: Sequence[str]) -> List[str]:
-    """The newest patch of each minor, from 0.48 on, in version order."""
-    newest: Dict[Tuple[int, ...], Version] = {}
-    for version in versions:
+def mainline(known: Dict[str, Tuple[datetime.datetime, Tuple[str, ...]]]) -> List[str]:
+    """The table's rule, applied to `known` ({version: (first upload, Pythons)}): every final
+    release from 0.48.0 on that was, when it came out, newer than every release before it.
+    The rule reads only the index's own facts, so whoever applies it, whenever, gets the same
+    list; patches of an older minor released after a newer version (none so far) are left out,
+    since the table, the ledger and asv's graphs run in release order."""
+    chosen: List[str] = []
+    for version in sorted(known, key=lambda v: (known[v][0], parse_version(v))):
         key = parse_version(version)
-        minor = key.release[:2]
-        if minor >= FIRST_MINOR and (minor not in newest or key > newest[minor]):
-            newest[minor] = key
-    return [str(key) for key in sorted(newest.values())]
+        if key.release[:2] >= FIRST_MINOR and (not chosen or key > parse_version(chosen[-1])):
+            chosen.append(version)
+    return chosen
 
 
 def numpy_range(requires_dist: Sequence[str]) -> Optional[str]:
@@ -188,29 +191,38 @@ def release_from_index(
     return Release(version, released, llvmlite, pythons, numpy, note)
 
 
+class RuleError(TableError):
+    """The table is not what the rule builds from the index."""
+
+
 def new_releases(table: Sequence[Release], page: dict) -> Tuple[List[Release], List[str]]:
-    """Rows to append for releases newer than the table's last, in release order, and the
-    versions left out: patches of older minors released after a newer version."""
+    """Rows to append, in release order, for what the rule (`mainline`) adds after the table's
+    last release, and the final releases the rule leaves out. A table that is not the start of
+    what the rule builds is refused (RuleError): ``--rebuild`` writes it anew."""
     known = final_releases(page)
-    last = table[-1]
-    candidates = [v for v in known if parse_version(v) > last.key]
-    added: List[Release] = []
-    skipped: List[str] = []
-    newest = last.key
-    for version in sorted(candidates, key=lambda v: (known[v][0], parse_version(v))):
-        if parse_version(version) < newest:
-            skipped.append(version)
-            continue
-        released, pythons = known[version]
-        added.append(release_from_index(version, released, pythons))
-        newest = parse_version(version)
+    rule = mainline(known)
+    have = [r.numba for r in table]
+    if rule[: len(have)] != have:
+        missing = [v for v in rule if parse_version(v) <= table[-1].key and v not in have]
+        extra = [v for v in have if v not in rule]
+        wrong = [f"it lacks {', '.join(missing)}"] if missing else []
+        wrong += [f"it has {', '.join(extra)}"] if extra else []
+        raise RuleError(
+            "the release table does not follow the rule (every final release from 0.48.0 on): "
+            f"{'; '.join(wrong) or 'its order differs'}. "
+            "`allocbench releases --rebuild` writes it anew from the package index"
+        )
+    added = [release_from_index(v, *known[v]) for v in rule[len(have) :]]
+    skipped = sorted(
+        (v for v in known if v not in rule and parse_version(v) > table[-1].key), key=parse_version
+    )
     check_order(list(table) + added)
     return added, skipped
 
 
 def table_from_index(page: dict) -> List[Release]:
-    """A whole table: the newest patch of every minor from 0.48 on."""
+    """A whole table: the rule (`mainline`) applied to the index."""
     known = final_releases(page)
-    rows = [release_from_index(v, *known[v]) for v in newest_patches(list(known))]
+    rows = [release_from_index(v, *known[v]) for v in mainline(known)]
     check_order(rows)
     return rows

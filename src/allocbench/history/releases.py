@@ -2,10 +2,11 @@
 
 One source of truth for release facts: the ledger, the install step of each asv environment,
 the history job and the tests all read ``releases.tsv`` beside this module. Each row is a
-numba release (the newest patch of each minor from 0.48, then every newer release that
-``allocbench releases --refresh`` finds), with its release date (first upload to the package
-index), the llvmlite it installs with, the Pythons it has wheels for, and the numpy versions
-it accepts (its wheel metadata's range, capped where a newer numpy was measured to break it).
+numba release (every final release from 0.48.0 on, by the one rule of
+``history.pypi.mainline`` that ``allocbench releases --refresh`` and ``--rebuild`` follow),
+with its release date (first upload to the package index), the llvmlite it installs with, the
+Pythons it has wheels for, and the numpy versions it accepts (its wheel metadata's range,
+capped where a newer numpy was measured to break it).
 
 Imported by the asv install step inside old environments: Python 3.8 syntax, no numba.
 """
