@@ -1,14 +1,18 @@
 """The benchmark classes, called directly: setup marks misfits n/a, and every method runs."""
 
 import inspect
+import subprocess
+import sys
 
 import pytest
 
 from allocbench.catalog import Bench, MiB
+from allocbench.harness import threads
 from allocbench.harness.paths import PATHS
 from benchmarks import (
     bench_alloc,
     bench_cliff,
+    bench_compile,
     bench_explain,
     bench_fix,
     bench_fresh,
@@ -16,6 +20,7 @@ from benchmarks import (
     bench_memory,
     bench_ratio,
     bench_seed,
+    bench_threads,
     common,
 )
 
@@ -29,6 +34,8 @@ MODULES = (
     bench_fix,
     bench_explain,
     bench_ratio,
+    bench_threads,
+    bench_compile,
 )
 
 
@@ -40,7 +47,7 @@ def _classes():
                 yield cls
 
 
-def _methods(cls, prefixes=("time_", "track_")):
+def _methods(cls, prefixes=("time_", "track_", "timeraw_")):
     """Its benchmark methods, inherited ones included, as asv finds them."""
     return [m for m in dir(cls) if m.startswith(prefixes)]
 
@@ -72,7 +79,7 @@ def test_every_benchmark_id_the_catalog_names_exists():
         f"{cls.__module__.split('.')[-1]}.{cls.__name__}.{name}"
         for cls in _classes()
         for name in _methods(cls)
-        if name.startswith(("time_", "track_"))
+        if name.startswith(("time_", "track_", "timeraw_"))
     }
     missing = set(Bench.all()) - defined
     assert not missing, missing
@@ -205,3 +212,42 @@ def test_every_class_has_an_explicit_version():
     # every result measured before it.
     for cls in _classes():
         assert isinstance(vars(cls).get("version"), str), cls
+
+
+@pytest.mark.parametrize("mode", ["prange", "threads"])
+def test_threaded_allocation_runs(mode):
+    bench = bench_threads.ThreadedAlloc()
+    bench.setup("numba.zeros", mode, "2", "64 KiB")
+    seconds = bench.track_seconds_per_array("numba.zeros", mode, "2", "64 KiB")
+    assert 1e-9 < seconds < 1e-2
+
+
+def test_np_empty_in_prange_is_na():
+    with pytest.raises(NotImplementedError, match="hoists"):
+        bench_threads.ThreadedAlloc().setup("numba.empty", "prange", "1", "64 KiB")
+
+
+@pytest.mark.skipif(threads.cores() < 2, reason="one core")
+def test_parallel_efficiency_is_a_fraction():
+    figures = threads.parallel_efficiency("allocbench.zeros", "threads", 64 * 1024, 2, rounds=3)
+    assert set(figures) == {"one_thread_seconds", "seconds", "efficiency"}
+    # two threads are at best twice as fast as one, and never 10x slower
+    assert 0.05 < figures["efficiency"] < 1.5
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        bench_compile.ImportTime().timeraw_import_numba(),
+        *(
+            bench_compile.FirstCall().timeraw_first_call(p)
+            for p in bench_compile.FirstCall.params[0]
+        ),
+    ],
+)
+def test_fresh_interpreter_code_runs(code):
+    stmt, setup = code if isinstance(code, tuple) else (code, "")
+    done = subprocess.run(
+        [sys.executable, "-c", setup + "\n" + stmt], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr

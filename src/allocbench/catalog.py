@@ -173,6 +173,20 @@ LAYOUTS = (*DTYPES[1:], "float64 2-D")
 #: Where the bisected cliff's same-process ratios are taken.
 RATIO_SIZES = (1 * MiB, 16 * MiB, 64 * MiB, 256 * MiB)
 
+#: Allocation from several threads: small blocks, where numba's runtime counters are shared
+#: (numba issue 8101), and blocks above the mmap threshold, each faulted in by its thread.
+THREAD_SIZES = (64 * KiB, 64 * MiB)
+
+#: Threads allocating at once: one, two, and every core of the machine.
+THREAD_COUNTS = ("1", "2", "all")
+
+#: How threads allocate: a prange loop in @njit(parallel=True), or nogil @njit functions
+#: called from Python threads.
+THREAD_MODES = ("prange", "threads")
+
+#: The paths allocated from threads: numba's np.zeros and np.empty, and the fix.
+THREAD_PATHS = ("numba.zeros", "numba.empty", "allocbench.zeros")
+
 #: The size whose numba/numpy ratio is the headline figure.
 HEADLINE_SIZE = 256 * MiB
 
@@ -185,6 +199,7 @@ GRIDS = {
     "fresh": FRESH_SIZES,
     "history": HISTORY_SIZES,
     "history-write": USE_HISTORY_SIZES,
+    "threads": THREAD_SIZES,
 }
 
 
@@ -257,6 +272,10 @@ class Bench:
     OVER_CONTROL = "bench_ratio.OverControl.track_over_control"
     WHOLE_BLOCK_FILLS = "bench_explain.CompiledCode.track_whole_block_fills"
     CALLOC_CALLS = "bench_explain.CompiledCode.track_calloc_calls"
+    THREAD_SCALING = "bench_threads.ThreadScaling.track_parallel_efficiency"
+    THREADED_ALLOC = "bench_threads.ThreadedAlloc.track_seconds_per_array"
+    IMPORT_NUMBA = "bench_compile.ImportTime.timeraw_import_numba"
+    FIRST_CALL = "bench_compile.FirstCall.timeraw_first_call"
 
     @classmethod
     def all(cls) -> Tuple[str, ...]:

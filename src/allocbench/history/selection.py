@@ -34,7 +34,8 @@ def _alternatives(params: Sequence[object]) -> str:
 def history_benchmarks() -> List[str]:
     """asv --bench regexes for the history: headline paths at the sizes around the cliff (their
     times, page faults and same-process ratios), the seed's own benchmarks, the cliff's
-    bisection, the compiled code's calls, and the machine facts."""
+    bisection, the compiled code's calls, allocation's scaling over threads, import and
+    compile times, and the machine facts."""
     paths, writers = _alternatives(HEADLINE_PATHS), _alternatives(WRITE_PATHS)
     sizes = _alternatives(size_labels(HISTORY_SIZES))
     return [
@@ -47,13 +48,16 @@ def history_benchmarks() -> List[str]:
         r"^bench_explain\.",
         rf"^bench_memory\.PageFaults\.track_(faults|pages_faulted)_alloc\(({paths}), ({sizes})\)$",
         r"^bench_ratio\.",
+        r"^bench_threads\.ThreadScaling\.",
+        r"^bench_compile\.",
     ]
 
 
 def once_benchmarks() -> List[str]:
     """What the main job measures once, for the newest release in the newest plain
     environment: the fix against numpy's and numba's np.zeros, the seed's dense figure, numpy's
-    huge-page advice on and off, resident memory and the first call in a fresh process."""
+    huge-page advice on and off, resident memory, the first call in a fresh process, and the
+    seconds per array from 1, 2 and all cores."""
     paths = _alternatives(HEADLINE_PATHS)
     return [
         r"^bench_fix\.Fix",
@@ -61,6 +65,7 @@ def once_benchmarks() -> List[str]:
         r"^bench_alloc\.HugePageAdvice\.",
         rf"^bench_memory\.ResidentMemory\.\w+\(({paths}), ",
         r"^bench_fresh\.",
+        r"^bench_threads\.ThreadedAlloc\.",
     ]
 
 

@@ -1,0 +1,65 @@
+"""Allocation from several threads at once: a prange loop, or nogil functions in threads.
+
+`allocbench.harness.threads` does the work. The history follows `ThreadScaling`, the parallel
+efficiency on every core (a same-process ratio, so the machine's noise moves both of its
+times alike); `ThreadedAlloc`'s seconds per array at 1, 2 and all cores are there to read.
+"""
+
+from allocbench.catalog import (
+    THREAD_COUNTS,
+    THREAD_MODES,
+    THREAD_PATHS,
+    THREAD_SIZES,
+    size_bytes,
+    size_labels,
+)
+from allocbench.harness import threads
+
+from .common import OneRound, skip_unless_fits, with_attributes
+
+
+class ThreadedAlloc(OneRound):
+    """Wall-clock seconds per array while 1, 2 or every core allocate uint8 arrays at once,
+    median of 5 samples of about 10 ms each."""
+
+    version = "1"
+
+    params = (list(THREAD_PATHS), list(THREAD_MODES), list(THREAD_COUNTS),
+              size_labels(THREAD_SIZES))  # fmt: skip
+    param_names = ("path", "mode", "threads", "size")
+    timeout = 300
+
+    def setup(self, path, mode, count, size):
+        nbytes, workers = size_bytes(size), threads.thread_count(count)
+        skip_unless_fits(nbytes, copies=2 * workers)
+        self.sample = threads.seconds_per_array_timer(path, mode, nbytes, workers)
+        self.sample()
+
+    @with_attributes(unit="seconds")
+    def track_seconds_per_array(self, path, mode, count, size):
+        """Seconds of wall-clock time per array allocated (and one element read)."""
+        return sorted(self.sample() for _ in range(5))[2]
+
+
+class ThreadScaling:
+    """Parallel efficiency of allocation on every core: seconds per array on one thread over
+    seconds per array with every core allocating, divided by the core count, median of 9
+    rounds timed back to back. 1.0: the cores allocate that many times as fast as one."""
+
+    version = "1"
+
+    params = (list(THREAD_PATHS), list(THREAD_MODES), size_labels(THREAD_SIZES))
+    param_names = ("path", "mode", "size")
+    timeout = 300
+
+    def setup(self, path, mode, size):
+        if threads.cores() < 2:
+            raise NotImplementedError("this process may use one core only")
+        skip_unless_fits(size_bytes(size), copies=2 * threads.cores())
+        threads.loop(path, mode)
+
+    @with_attributes(unit="fraction")
+    def track_parallel_efficiency(self, path, mode, size):
+        """1.0: perfect scaling; 1 / cores: no faster than one thread."""
+        nbytes = size_bytes(size)
+        return threads.parallel_efficiency(path, mode, nbytes, threads.cores())["efficiency"]
