@@ -5,7 +5,7 @@ bisected inside one long-lived process, and the same-process ratios
 from allocbench.catalog import RATIO_SIZES, size_bytes, size_labels
 from allocbench.harness import cliff
 
-from .common import skip_where_tunables_do_nothing, with_attributes
+from .common import skip_where_environment_does_nothing, with_attributes
 
 #: The two cliffs' keys in the figures of `cliff.locate`.
 NUMPY, NUMBA = "numpy_zeros_lazy_from", "numba_zeros_faults_every_page_from"
@@ -15,7 +15,7 @@ def _locate(self):
     # Shared by every class: asv keys setup_cache by the function's source line, so the
     # measurement runs once per environment, not once per class.
     try:
-        skip_where_tunables_do_nothing()
+        skip_where_environment_does_nothing()
         return cliff.locate()
     except NotImplementedError as exc:
         return {"skipped": str(exc)}

@@ -8,7 +8,7 @@ then writes every byte (a memset over the whole block), or gets zeroed memory (c
 from allocbench.catalog import EXPLAINED_PATHS
 from allocbench.harness.explain import allocating_calls
 
-from .common import skip_where_tunables_do_nothing, with_attributes
+from .common import skip_where_environment_does_nothing, with_attributes
 
 
 class CompiledCode:
@@ -20,7 +20,7 @@ class CompiledCode:
     param_names = ["path"]
 
     def setup(self, path):
-        skip_where_tunables_do_nothing()
+        skip_where_environment_does_nothing()
         self.calls = allocating_calls(path)
 
     @with_attributes(unit="calls")

@@ -9,7 +9,7 @@ freshly forked children of a clean interpreter, three times, and keeps the media
 from allocbench.catalog import FRESH_SIZES, size_bytes, size_labels
 from allocbench.harness import fresh
 
-from .common import HEADLINE_PATHS, skip_where_tunables_do_nothing, with_attributes
+from .common import HEADLINE_PATHS, skip_where_environment_does_nothing, with_attributes
 
 
 def _key(path, nbytes):
@@ -27,7 +27,7 @@ class FreshProcess:
 
     def setup_cache(self):
         try:
-            skip_where_tunables_do_nothing()
+            skip_where_environment_does_nothing()
         except NotImplementedError as exc:
             return {"skipped": str(exc)}
         records = fresh.measure(HEADLINE_PATHS, FRESH_SIZES, repeats=3)

@@ -3,7 +3,7 @@
 from allocbench.catalog import SWEEP_NS
 from allocbench.harness import seed, sweep
 
-from .common import OneRound, skip_unless_fits, skip_where_tunables_do_nothing, with_attributes
+from .common import OneRound, skip_unless_fits, skip_where_environment_does_nothing, with_attributes
 
 
 class SeedQuestion(OneRound):
@@ -76,7 +76,7 @@ class SeedSweep:
 
     def setup_cache(self):
         try:
-            skip_where_tunables_do_nothing()
+            skip_where_environment_does_nothing()
         except NotImplementedError as exc:
             return {"skipped": str(exc)}
         return sweep.sweep(SWEEP_NS)

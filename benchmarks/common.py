@@ -6,7 +6,7 @@ import os
 from allocbench import catalog
 from allocbench.catalog import format_size
 from allocbench.harness.paths import PATHS, Alloc, shape_for
-from allocbench.harness.probes import fits_in_memory, glibc_version
+from allocbench.harness.probes import fits_in_memory, glibc_version, missing_allocator
 
 PATH_NAMES = list(catalog.PATH_NAMES)
 HEADLINE_PATHS = list(catalog.HEADLINE_PATHS)
@@ -47,17 +47,21 @@ class OneRound:
     warmup_time = 0.05
 
 
-def skip_where_tunables_do_nothing():
-    """n/a in an environment that sets GLIBC_TUNABLES where the libc is not glibc: it would
-    only repeat the plain environment's figures under a name that says otherwise."""
+def skip_where_environment_does_nothing():
+    """n/a where the environment's variant cannot apply, so it would only repeat the plain
+    environment's figures under a name that says otherwise: GLIBC_TUNABLES where the libc is
+    not glibc, an allocator in LD_PRELOAD that is not installed (the loader ignores it)."""
     if os.environ.get("GLIBC_TUNABLES") and glibc_version() is None:
         raise NotImplementedError("GLIBC_TUNABLES is set, but this libc is not glibc")
+    missing = missing_allocator()
+    if missing:
+        raise NotImplementedError(missing)
 
 
 def skip_unless_fits(nbytes, copies=2):
     """Raise NotImplementedError (asv shows n/a) if `copies` arrays do not fit in memory,
-    or if the environment's glibc tunables cannot apply here."""
-    skip_where_tunables_do_nothing()
+    or if the environment's variant cannot apply here."""
+    skip_where_environment_does_nothing()
     if not fits_in_memory(nbytes, copies):
         raise NotImplementedError(f"{format_size(nbytes)} x {copies} does not fit in memory")
 

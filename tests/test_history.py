@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from allocbench.catalog import ALLOCATORS
 from allocbench.history import environments, releases, selection
 from benchmarks import bench_alloc
 
@@ -205,3 +206,25 @@ def test_the_patched_build_has_a_virtualenv_of_its_own_and_runs_its_releases(env
     table = releases.load()
     planned = selection.plan(selection.choose(table, None), envs)
     assert [r.numba for r in planned[patched[0]]] == ["0.57.1", "0.68.1"]
+
+
+def test_each_allocator_runs_the_newest_release_in_the_plain_virtualenv(envs):
+    under = {e.allocator: e for e in envs if e.allocator}
+    assert set(under) == set(ALLOCATORS)
+    table = releases.load()
+    planned = selection.plan(selection.choose(table, None), envs)
+    for name, env in under.items():
+        assert not env.plain and env.name.endswith("LD_PRELOAD" + ALLOCATORS[name].soname)
+        assert env.dir_name == environments.Environment(env.python, env.numpy).dir_name
+        assert [r.numba for r in planned[env]] == [table[-1].numba]
+        chosen = selection.selection_for(env)
+        assert r"^bench_fix\." in chosen and r"^bench_cliff\." in chosen
+        assert not any("bench_seed" in r or "bench_ratio" in r for r in chosen)
+
+
+@pytest.mark.parametrize("preload", ["libevil.so", "/tmp/libjemalloc.so.2", "libjemalloc.so.2 x"])
+def test_only_a_known_allocator_is_ever_preloaded(preload):
+    conf = {"include": [{"python": "3.11", "req": {"numpy": "1.24.4"},
+                         "env_nobuild": {"LD_PRELOAD": preload}}]}  # fmt: skip
+    with pytest.raises(environments.HistoryError, match="LD_PRELOAD"):
+        environments.environments(conf)

@@ -1,8 +1,13 @@
 """The OS probes see fresh pages being touched, and the memory check refuses what cannot fit."""
 
-import numpy as np
+import os
+import subprocess
+import sys
 
-from allocbench.catalog import MiB
+import numpy as np
+import pytest
+
+from allocbench.catalog import ALLOCATORS, MiB
 from allocbench.harness import probes
 
 
@@ -45,7 +50,36 @@ def test_fallbacks_without_proc(monkeypatch):
 
 def test_machine_facts_are_text_or_none():
     facts = probes.machine_facts()
-    assert set(facts) == {"libc", "transparent_hugepages", "glibc_tunables", "page_size"}
+    assert set(facts) == {"libc", "transparent_hugepages", "glibc_tunables", "malloc", "page_size"}
+    assert facts["malloc"] == "glibc" or facts["libc"] is None or "glibc" not in facts["libc"]
     assert int(facts["page_size"]) == probes.page_size()
     if probes.glibc_version() is not None:
         assert facts["libc"].startswith("glibc 2.")
+
+
+def test_the_allocator_asked_for_is_read_from_ld_preload(monkeypatch):
+    monkeypatch.setenv("LD_PRELOAD", "/opt/x/libfoo.so:libtcmalloc_minimal.so.4")
+    assert probes.requested_allocator().name == "tcmalloc"
+    monkeypatch.setenv("LD_PRELOAD", "libfoo.so")
+    assert probes.requested_allocator() is None
+    monkeypatch.delenv("LD_PRELOAD")
+    assert probes.requested_allocator() is None and probes.missing_allocator() is None
+
+
+def test_an_allocator_the_loader_ignored_is_named_missing(monkeypatch):
+    # this process runs glibc's malloc, whatever LD_PRELOAD now says
+    monkeypatch.setenv("LD_PRELOAD", "libjemalloc.so.2")
+    assert probes.malloc_in_use() in ("glibc", "system")
+    assert "jemalloc is not installed here" in probes.missing_allocator()
+    assert "libjemalloc2" in probes.missing_allocator()
+
+
+@pytest.mark.parametrize("name", sorted(ALLOCATORS))
+def test_a_preloaded_allocator_is_seen_in_use(name):
+    soname = ALLOCATORS[name].soname
+    code = "from allocbench.harness import probes; print(probes.malloc_in_use())"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=dict(os.environ, LD_PRELOAD=soname))  # fmt: skip
+    if "cannot be preloaded" in done.stderr:
+        pytest.skip(f"{soname} is not installed here")
+    assert done.stdout.strip() == name

@@ -175,3 +175,38 @@ def test_the_switch_is_reported_beside_stock_numba_and_kept_out_of_the_summary(t
             "instead of 65,538.") in text  # fmt: skip
     # The summary speaks of stock numba only: the switched run does not dilute "every release".
     assert "The slowdown is there in every release and environment measured" in text
+
+
+def _alloc_with(numpy_256, numba_256):
+    values = _alloc(numba_256)
+    values[0][2] = numpy_256
+    return values
+
+
+def test_allocators_are_reported_beside_glibc_and_kept_out_of_the_summary(tmp_path, hashes):
+    results = tmp_path / "results"
+    base = "virtualenv-py3.11-numpy1.24.4"
+    commit = hashes["0.68.1"]
+    _write(results, "box", commit, base, {Bench.ALLOC: _alloc_with(1e-5, 0.1)})
+    # jemalloc: the gap stays; tcmalloc: closed, because numpy's np.zeros slowed 500-fold
+    _write(results, "box", commit, base + "-LD_PRELOADlibjemalloc.so.2",
+           {Bench.ALLOC: _alloc_with(1e-6, 0.1)})  # fmt: skip
+    _write(results, "box", commit, base + "-LD_PRELOADlibtcmalloc_minimal.so.4",
+           {Bench.ALLOC: _alloc_with(5e-3, 6e-3)})  # fmt: skip
+    text = report.write(results, tmp_path / "out", releases.load()).read_text()
+    assert ("**Closes the gap** (numba's np.zeros within 2x of numpy's at 256 MiB): tcmalloc, "
+            "where numpy's np.zeros takes 500x its time under glibc's malloc and numba's "
+            "0.06x.") in text  # fmt: skip
+    assert (
+        f"- **jemalloc** (numba 0.68.1, {base}, box): at 256 MiB np.zeros inside @njit "
+        "takes 100,000x numpy's np.zeros (10,000x under glibc's malloc)"
+    ) in text
+    assert "- **mimalloc**" not in text
+    # Only glibc's run counts as numba 0.68.1 as released.
+    assert "The slowdown is there in every release and environment measured" in text
+
+
+def test_no_allocator_runs_say_so():
+    assert report.allocators([]) == [
+        "Not measured in these results (the LD_PRELOAD environments of asv.conf.json)."
+    ]

@@ -29,6 +29,28 @@ class PathInfo(NamedTuple):
 SWITCH_VARIABLE = "ALLOCBENCH_PATCH_NUMBA_ZEROS"
 BUILD_VARIABLE = "ALLOCBENCH_NUMBA_BUILD"
 
+
+class Allocator(NamedTuple):
+    """A malloc that replaces glibc's when preloaded (asv.conf.json's LD_PRELOAD)."""
+
+    name: str
+    #: What LD_PRELOAD names: a file name, which the dynamic loader finds on its own path.
+    soname: str
+    #: Debian's package that holds it.
+    package: str
+
+
+#: The allocators the history measures beside glibc's malloc, by name.
+ALLOCATORS: Dict[str, Allocator] = {
+    a.name: a
+    for a in (
+        Allocator("jemalloc", "libjemalloc.so.2", "libjemalloc2"),
+        Allocator("mimalloc", "libmimalloc.so.2", "libmimalloc2.0"),
+        Allocator("tcmalloc", "libtcmalloc_minimal.so.4", "libtcmalloc-minimal4"),
+    )
+}
+PRELOAD_VARIABLE = "LD_PRELOAD"
+
 #: The value the numpy.full and numba.full paths write.
 FULL_VALUE = 0
 

@@ -28,7 +28,7 @@ from allocbench.errors import UserError
 from allocbench.harness import isolated, sameprocess
 from allocbench.harness.measure import fault_split, settle
 from allocbench.harness.paths import PATHS
-from allocbench.harness.probes import glibc_version, machine_facts, page_size
+from allocbench.harness.probes import glibc_version, machine_facts, malloc_in_use, page_size
 
 #: Calls measured after settling; their median leaves out the copy-on-write faults the first
 #: pays in a forked child.
@@ -416,6 +416,8 @@ def _prediction_inputs() -> Tuple[Optional[MallocSettings], HeapState, Optional[
     """glibc's settings and this process's heap, or the reason there is no prediction."""
     if glibc_version() is None:
         return None, NO_HEAP, "not glibc: glibc's malloc rules do not apply"
+    if malloc_in_use() != "glibc":
+        return None, NO_HEAP, f"malloc here is {malloc_in_use()}'s: glibc's rules do not apply"
     if struct.calcsize("P") != 8:
         return None, NO_HEAP, "glibc's rules are modelled for 64-bit processes only"
     try:

@@ -14,7 +14,9 @@ import os
 import platform
 import resource
 import subprocess
-from typing import Dict, Iterator, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
+
+from allocbench.catalog import ALLOCATORS, PRELOAD_VARIABLE, Allocator
 
 _STATM = "/proc/self/statm"
 _MEMINFO = "/proc/meminfo"
@@ -206,6 +208,43 @@ def huge_pages_off() -> Iterator[bool]:
         prctl(_PR_SET_THP_DISABLE, previous, 0, 0, 0)
 
 
+def _mapped_files() -> List[str]:
+    """File names of everything mapped into this process (Linux's /proc/self/maps)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            return [os.path.basename(line.split()[-1]) for line in maps if "/" in line]
+    except OSError:
+        return []
+
+
+def requested_allocator() -> Optional[Allocator]:
+    """The allocator LD_PRELOAD asks for (one of the catalog's), or None."""
+    preload = os.environ.get(PRELOAD_VARIABLE, "").replace(":", " ").split()
+    names = {os.path.basename(entry) for entry in preload}
+    return next((a for a in ALLOCATORS.values() if a.soname in names), None)
+
+
+def malloc_in_use() -> str:
+    """Whose malloc serves this process: a catalog allocator's name where its library is
+    mapped in, else 'glibc' or 'system'."""
+    mapped = _mapped_files()
+    for allocator in ALLOCATORS.values():
+        stem = allocator.soname.split(".so")[0] + ".so"
+        if any(name.startswith(stem) for name in mapped):
+            return allocator.name
+    return "glibc" if glibc_version() is not None else "system"
+
+
+def missing_allocator() -> Optional[str]:
+    """Why the allocator LD_PRELOAD asks for is not the one in use (the dynamic loader ignores
+    a library it cannot find, with only a warning), or None when it is, or none is asked."""
+    asked = requested_allocator()
+    if asked is None or malloc_in_use() == asked.name:
+        return None
+    return (f"{asked.name} is not installed here: LD_PRELOAD={asked.soname} was ignored "
+            f"(Debian's package: {asked.package})")  # fmt: skip
+
+
 def machine_facts() -> Dict[str, Optional[str]]:
     """What decides where a block comes from and how it is faulted in, as text."""
     version = glibc_version()
@@ -213,5 +252,6 @@ def machine_facts() -> Dict[str, Optional[str]]:
         "libc": "glibc {}.{}".format(*version) if version else platform.libc_ver()[0] or None,
         "transparent_hugepages": transparent_hugepages(),
         "glibc_tunables": os.environ.get("GLIBC_TUNABLES") or None,
+        "malloc": malloc_in_use(),
         "page_size": str(page_size()),
     }

@@ -13,7 +13,7 @@ import pathlib
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-from allocbench.catalog import BUILD_VARIABLE, SWITCH_VARIABLE
+from allocbench.catalog import ALLOCATORS, BUILD_VARIABLE, PRELOAD_VARIABLE, SWITCH_VARIABLE
 from allocbench.errors import UserError
 from allocbench.history import interpreters
 from allocbench.history.install_release import PATCHED
@@ -40,8 +40,9 @@ SWITCH_FROM = (0, 54)
 
 @dataclass(frozen=True)
 class Environment:
-    """One environment of asv.conf.json: a Python, a pinned numpy, and maybe glibc tunables or
-    the run-time switch, set for the benchmarks only (asv's env_nobuild: same virtualenv)."""
+    """One environment of asv.conf.json: a Python, a pinned numpy, and maybe glibc tunables, the
+    run-time switch or another malloc, set for the benchmarks only (asv's env_nobuild: same
+    virtualenv), or numba's patched build."""
 
     python: str
     numpy: str
@@ -52,11 +53,13 @@ class Environment:
     #: ALLOCBENCH_NUMBA_BUILD's value ("patched"), set at build time too (asv's env): numba
     #: built from its sdist with allocbench's calloc patch, in a virtualenv of its own.
     build: Optional[str] = None
+    #: The name of the allocator preloaded in place of glibc's malloc (catalog.ALLOCATORS).
+    allocator: Optional[str] = None
 
     @property
     def plain(self) -> bool:
         """Stock numba under glibc's defaults."""
-        return not (self.tunables or self.switch or self.build)
+        return not (self.tunables or self.switch or self.build or self.allocator)
 
     def supports(self, release: Release) -> bool:
         if self.switch and release.key.release[:2] < SWITCH_FROM:
@@ -71,6 +74,8 @@ class Environment:
             tagged[("nobuild", SWITCH_VARIABLE)] = "1"
         if self.build:
             tagged[("build", BUILD_VARIABLE)] = self.build
+        if self.allocator:
+            tagged[("nobuild", PRELOAD_VARIABLE)] = ALLOCATORS[self.allocator].soname
         return tagged
 
     @property
@@ -112,6 +117,18 @@ def forget_stale_install(env_dir: pathlib.Path, source: pathlib.Path) -> bool:
     return True
 
 
+def _allocator(preload: Optional[str]) -> Optional[str]:
+    """The catalog allocator `preload` (an LD_PRELOAD value) names; KeyError for anything
+    else, so that nothing but a known library's file name is ever preloaded."""
+    if preload is None:
+        return None
+    for allocator in ALLOCATORS.values():
+        if preload == allocator.soname:
+            return allocator.name
+    known = ", ".join(a.soname for a in ALLOCATORS.values())
+    raise KeyError(f"{PRELOAD_VARIABLE}={preload!r} is none of {known}")
+
+
 def environments(conf: dict) -> List[Environment]:
     """Every environment asv.conf.json defines."""
     envs = []
@@ -119,13 +136,16 @@ def environments(conf: dict) -> List[Environment]:
         try:
             nobuild, build = entry.get("env_nobuild", {}), entry.get("env", {})
             switch = nobuild.get(SWITCH_VARIABLE, "1")
-            if set(nobuild) - {"GLIBC_TUNABLES", SWITCH_VARIABLE} or switch != "1":
-                raise KeyError(f"env_nobuild other than GLIBC_TUNABLES and {SWITCH_VARIABLE}=1")
+            allowed = {"GLIBC_TUNABLES", SWITCH_VARIABLE, PRELOAD_VARIABLE}
+            if set(nobuild) - allowed or switch != "1":
+                raise KeyError(f"env_nobuild other than GLIBC_TUNABLES, {SWITCH_VARIABLE}=1 and "
+                               f"{PRELOAD_VARIABLE}")  # fmt: skip
             if set(build) - {BUILD_VARIABLE} or build.get(BUILD_VARIABLE, PATCHED) != PATCHED:
                 raise KeyError(f"env other than {BUILD_VARIABLE}={PATCHED}")
             envs.append(Environment(entry["python"], entry["req"]["numpy"],
                                     nobuild.get("GLIBC_TUNABLES"), SWITCH_VARIABLE in nobuild,
-                                    build.get(BUILD_VARIABLE)))  # fmt: skip
+                                    build.get(BUILD_VARIABLE),
+                                    _allocator(nobuild.get(PRELOAD_VARIABLE))))  # fmt: skip
         except (KeyError, TypeError, AttributeError) as exc:
             raise HistoryError(f"asv.conf.json: an environment the history cannot run: "
                                f"{entry} ({exc})") from None  # fmt: skip

@@ -91,8 +91,18 @@ def switch_benchmarks() -> List[str]:
     ]
 
 
+def allocator_benchmarks() -> List[str]:
+    """For the environments under another malloc: allocation alone and with a write, the page
+    faults, the cliff and the fix, on the history's grid."""
+    regexes = history_benchmarks()
+    kept = (r"^bench_alloc", r"^bench_memory", r"^bench_cliff", r"^bench_machine")
+    return [r for r in regexes if r.startswith(kept)] + [r"^bench_fix\."]
+
+
 def selection_for(env: Environment) -> List[str]:
     """The benchmark regexes the history runs in `env`."""
+    if env.allocator:
+        return allocator_benchmarks()
     if env.tunables:
         return tunables_benchmarks()
     return switch_benchmarks() if (env.switch or env.build) else history_benchmarks()
@@ -107,11 +117,13 @@ def tunables_benchmarks() -> List[str]:
 def plan(
     releases: Sequence[Release], envs: Sequence[Environment], quick_variants: bool = False
 ) -> Dict[Environment, List[Release]]:
-    """For each environment, the chosen releases that can run in it; under glibc tunables
-    only the newest of them, since the tunables move glibc's threshold, not numba's code; with
-    `quick_variants` (the default job) the same for the switch and the patched build."""
+    """For each environment, the chosen releases that can run in it; under glibc tunables or
+    another malloc only the newest of them, since they change the allocator, not numba's code;
+    with `quick_variants` (the default job) the same for the switch and the patched build."""
     runs = {env: [r for r in releases if env.supports(r)] for env in envs}
-    newest_only = {env for env in envs if env.tunables or (quick_variants and not env.plain)}
+    newest_only = {
+        env for env in envs if env.tunables or env.allocator or (quick_variants and not env.plain)
+    }
     return {env: chosen[-1:] if env in newest_only else chosen for env, chosen in runs.items()}
 
 

@@ -18,8 +18,10 @@ from allocbench.history.releases import Release
 from allocbench.report.figures import plot_ratio_by_release, plot_seed_figure
 from allocbench.report.runs import (
     FIXED,
+    PRELOADED,
     TUNED,
     Run,
+    allocator_of,
     by_series,
     collect,
     headline,
@@ -277,6 +279,56 @@ def switched(runs: Sequence[Run]) -> List[str]:
     return lines
 
 
+#: numba's np.zeros within this factor of numpy's at 256 MiB: the gap is gone.
+CLOSE = 2.0
+
+
+def allocators(runs: Sequence[Run]) -> List[str]:
+    """Whether another malloc removes the gap for numba's np.zeros at 256 MiB, and at what cost
+    to numpy's, each beside the same machine, environment and release under glibc's."""
+    plain = {(r.machine, r.env, r.commit): r for r in runs if is_plain(r)}
+    lines, removes = [], []
+    for run in runs:
+        name = allocator_of(run)
+        if name is None or run.release is None:
+            continue
+        base_env = run.env.split(PRELOADED, 1)[0]
+        base = plain.get((run.machine, base_env, run.commit))
+        ratio = headline(run)
+        numpy = run.get(Bench.ALLOC, "numpy.zeros", HEADLINE_SIZE)
+        glibc_numpy = base.get(Bench.ALLOC, "numpy.zeros", HEADLINE_SIZE) if base else None
+        cost = numpy / glibc_numpy if numpy and glibc_numpy else None
+        faults = run.get(Bench.FAULTS_ALLOC, "numba.zeros", HEADLINE_SIZE)
+        if ratio is None:
+            continue
+        numba = run.get(Bench.ALLOC, "numba.zeros", HEADLINE_SIZE)
+        glibc_numba = base.get(Bench.ALLOC, "numba.zeros", HEADLINE_SIZE) if base else None
+        if ratio < CLOSE:
+            gain = numba / glibc_numba if numba and glibc_numba else None
+            removes.append(f"{name}, where numpy's np.zeros takes {_x(cost)} its time under "
+                           f"glibc's malloc and numba's {_x(gain)}")  # fmt: skip
+        lines.append(
+            f"- **{name}** (numba {run.label}, {base_env}, {run.machine}): at 256 MiB "
+            f"np.zeros inside @njit takes {_x(ratio)} numpy's np.zeros"
+            + (f" ({_x(headline(base))} under glibc's malloc)" if base and headline(base) else "")
+            + (f", {faults:,.0f} page faults per call" if faults is not None else "")
+            + f"; numpy's np.zeros takes {_seconds(numpy)}"
+            + (f", {_x(cost)} its time under glibc's malloc" if cost else "")
+            + f"; numba's np.zeros faults every page from {_bytes(run.get(Bench.CLIFF_NUMBA))}."
+        )
+    if not lines:
+        return ["Not measured in these results (the LD_PRELOAD environments of asv.conf.json)."]
+    verdict = (
+        f"- **Closes the gap** (numba's np.zeros within {_x(CLOSE)} of numpy's at 256 MiB): "
+        + "; ".join(removes)
+        + "."
+        if removes
+        else f"- **No allocator closes the gap**: under each, numba's np.zeros stays over "
+        f"{_x(CLOSE)} numpy's at 256 MiB."
+    )
+    return [verdict, *lines]
+
+
 def _plain(runs: Sequence[Run]) -> List[Run]:
     return [r for r in runs if is_plain(r)]
 
@@ -424,6 +476,7 @@ def write(
     lines += ["## The mechanism: the same runs under glibc tunables", "", *tunables(runs), ""]
     lines += ["## numba's np.zeros fixed: the run-time switch and the patched build", "",
               *switched(runs), ""]  # fmt: skip
+    lines += ["## Other allocators in place of glibc's malloc", "", *allocators(runs), ""]
     for (machine_name, env), series in by_series(runs).items():
         lines += [f"## {env} on {machine_name}", "", *_cliff_table(series), ""]
     lines += ["## First call against steady state", "", *fresh_table(runs), ""]

@@ -12,7 +12,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from allocbench.catalog import BUILD_VARIABLE, HEADLINE_SIZE, SWITCH_VARIABLE, Bench
+from allocbench.catalog import (
+    ALLOCATORS,
+    BUILD_VARIABLE,
+    HEADLINE_SIZE,
+    PRELOAD_VARIABLE,
+    SWITCH_VARIABLE,
+    Bench,
+)
 from allocbench.history import ledger
 from allocbench.history.releases import Release
 from allocbench.results import Record, ResultsError
@@ -24,11 +31,21 @@ SWITCHED = "-" + SWITCH_VARIABLE
 PATCHED = "-" + BUILD_VARIABLE
 #: The environments where numba's np.zeros is fixed, and how the report names each.
 FIXED = {SWITCHED: "with the run-time switch", PATCHED: "with the patched numba build"}
+#: What the environments under another malloc have in their names, before the library's.
+PRELOADED = "-" + PRELOAD_VARIABLE
 
 
 def is_plain(run: Run) -> bool:
-    """A run of a numba release as it is, under glibc's defaults."""
-    return run.release is not None and not any(m in run.env for m in (TUNED, *FIXED))
+    """A run of a numba release as it is, under glibc's malloc with its defaults."""
+    return run.release is not None and not any(m in run.env for m in (TUNED, PRELOADED, *FIXED))
+
+
+def allocator_of(run: Run) -> Optional[str]:
+    """The name of the allocator preloaded in `run`'s environment, or None."""
+    if PRELOADED not in run.env:
+        return None
+    library = run.env.split(PRELOADED, 1)[1]
+    return next((a.name for a in ALLOCATORS.values() if library.startswith(a.soname)), None)
 
 
 @dataclass

@@ -18,10 +18,19 @@ import sys
 import urllib.parse
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
-from allocbench.catalog import BUILD_VARIABLE, SWITCH_VARIABLE, Bench
+from allocbench.catalog import BUILD_VARIABLE, PRELOAD_VARIABLE, SWITCH_VARIABLE, Bench
 from allocbench.history.ledger import compare_url, release_notes_url
 from allocbench.history.releases import Release, format_date
-from allocbench.report import advice, cliff, compiled_code, faults, summary, switched, tunables
+from allocbench.report import (
+    advice,
+    allocators,
+    cliff,
+    compiled_code,
+    faults,
+    summary,
+    switched,
+    tunables,
+)
 from allocbench.report import figures as plots
 from allocbench.report.runs import PATCHED, SWITCHED, Run, collect, is_plain, release_by_commit
 from allocbench.results import ResultsError, load
@@ -33,7 +42,7 @@ _NAV_MARK = "allocbench-front-page"
 
 #: asv's names for the environment variables of asv.conf.json's variants, in its URLs.
 PLAIN = {"env-GLIBC_TUNABLES": ["[none]"], f"env-{SWITCH_VARIABLE}": ["[none]"],
-         f"env-{BUILD_VARIABLE}": ["[none]"]}  # fmt: skip
+         f"env-{BUILD_VARIABLE}": ["[none]"], f"env-{PRELOAD_VARIABLE}": ["[none]"]}  # fmt: skip
 SWITCH_ON = {**PLAIN, f"env-{SWITCH_VARIABLE}": ["1"]}
 PATCHED_BUILD = {**PLAIN, f"env-{BUILD_VARIABLE}": ["patched"]}
 
@@ -234,6 +243,7 @@ def front_page(runs: Sequence[Run], assets: pathlib.Path) -> str:
         _figure(None, "The compiled code's calls, release by release:",
                 link(Bench.WHOLE_BLOCK_FILLS), "memsets over the whole block in asv."),
         "<h3>The same runs under glibc tunables</h3>", _bullets(tunables(runs)),
+        "<h3>Another malloc in place of glibc's</h3>", _bullets(allocators(runs)),
     ]  # fmt: skip
     what = [
         _bullets(advice(runs)),
