@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: build the release ledger and the interpreters, run asv over numba releases in
 # every environment of asv.conf.json, and publish the site to .asv/html.
-# Arguments go to `allocbench history`: --all for every release, --releases 0.48.0 0.61.2 ...
+# Arguments go to `allocbench history`: --all for every release, --releases 0.48.0 0.61.2 ...,
+# --candidates for the release candidates newer than the newest release.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/venv.sh bench

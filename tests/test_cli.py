@@ -79,3 +79,17 @@ def test_a_malformed_table_is_named(tmp_path, capsys):
         assert main([*command, "--table", str(table)]) == 1
         assert str(table) in capsys.readouterr().err
     assert not (tmp_path / "l").exists()
+
+
+def test_history_without_candidates_on_the_index_measures_nothing(tmp_path, monkeypatch, capsys):
+    from allocbench.history import pypi, releases
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "asv.conf.json").write_text('{"repo": ".asv/ledger", "include": []}')
+    table = releases.load()
+    wheels = [(f"numba-{r.numba}-cp311-cp311-linux_x86_64.whl", r.released) for r in table]
+    page = {"files": [{"filename": f, "upload-time": releases.format_date(t)} for f, t in wheels]}
+    monkeypatch.setattr(pypi, "fetch_project", lambda: page)
+    assert main(["history", "--candidates", "--no-publish"]) == 0
+    assert f"no release candidate newer than numba {table[-1].numba}" in capsys.readouterr().out
+    assert not (tmp_path / ".asv").exists()

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from allocbench.catalog import ALLOCATORS
-from allocbench.history import environments, releases, selection
+from allocbench.history import environments, ledger, releases, selection
 from benchmarks import bench_alloc
 
 
@@ -50,7 +50,10 @@ def test_the_seed_version_runs_with_the_seed_era_numpy(envs):
 
 def test_config_points_asv_at_the_ledger(root):
     conf = environments.load_config(root)
-    assert conf["repo"] == ".asv/ledger" and conf["branches"] == ["main"]
+    assert conf["repo"] == ".asv/ledger"
+    # the releases first (what every graph opens on), then the candidates
+    assert conf["branches"] == [ledger.BRANCH, ledger.CANDIDATES]
+    assert conf["regressions_first_commits"][f".*@{ledger.CANDIDATES}$"] == ledger.BRANCH
     assert conf["build_command"] == []
     step = "allocbench.history.install_release {build_dir}"
     assert any(step in c for c in conf["install_command"])

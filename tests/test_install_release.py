@@ -99,3 +99,30 @@ def test_an_unknown_build_is_refused_before_pip(tmp_path, monkeypatch):
 
 class _Done:
     returncode = 0
+
+
+def _candidate_row(version="0.69.0rc1"):
+    return releases.Release(version, releases.parse_date("2026-11-20T10:00:00Z"), "0.51.0rc1",
+                            ["3.11"], ">=1.22,<2.6")  # fmt: skip
+
+
+def test_a_candidates_row_comes_from_its_checkout(tmp_path):
+    build_dir = _checkout(tmp_path, "0.69.0rc1\n")
+    (tmp_path / ledger.ROW_FILE).write_text(releases.format_table([_candidate_row()]))
+    release = install_release.release_of(build_dir)
+    assert release == _candidate_row() and release.candidate
+    command = install_release.pip_command(release, "3.11", "1.24.4")
+    assert "numba==0.69.0rc1" in command and "llvmlite==0.51.0rc1" in command
+
+
+def test_a_candidate_checkout_whose_row_names_another_version_is_refused(tmp_path):
+    build_dir = _checkout(tmp_path, "0.69.0rc2\n")
+    (tmp_path / ledger.ROW_FILE).write_text(releases.format_table([_candidate_row()]))
+    with pytest.raises(CannotInstall, match=r"does not describe numba 0\.69\.0rc2"):
+        install_release.release_of(build_dir)
+
+
+@pytest.mark.parametrize("text", ["0.69.0.dev0", "0.69.0rc1.post1", "0.69.0rc1+local"])
+def test_only_release_candidates_and_betas_pass_beside_releases(tmp_path, text):
+    with pytest.raises(releases.TableError):
+        install_release.read_version(_checkout(tmp_path, text))

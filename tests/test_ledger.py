@@ -90,3 +90,48 @@ def test_package_table_builds(tmp_path):
     table = releases.load()
     hashes = ledger.build(table, tmp_path / "ledger")
     assert len(hashes) == len(table) == len(set(hashes))
+
+
+def _candidate(version, when="2026-11-20T10:00:00Z"):
+    return Release(version, releases.parse_date(when), "0.51.0rc1", ["3.11"], ">=1.22,<2.6")
+
+
+def test_candidates_live_on_their_own_branch_without_tags(tmp_path):
+    repo, table = tmp_path / "ledger", small_table()
+    finals = ledger.build(table, repo)
+    assert _git(repo, "rev-parse", ledger.CANDIDATES) == finals[-1]  # always there for asv
+    rcs = [_candidate("0.69.0rc1"), _candidate("0.69.0rc2", "2026-11-25T10:00:00Z")]
+    hashes = ledger.build(table, repo, rcs)
+    assert hashes[:3] == finals  # no final release's hash changes
+    assert _git(repo, "rev-parse", "main") == finals[-1]
+    assert _git(repo, "rev-parse", ledger.CANDIDATES) == hashes[-1]
+    assert _git(repo, "rev-parse", f"{hashes[-1]}~2") == finals[-1]
+    assert _git(repo, "tag", "--points-at", hashes[-1]) == ""
+    row = subprocess.run(["git", "-C", str(repo), "show", f"{hashes[-1]}:{ledger.ROW_FILE}"],
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert releases.parse_table(row, candidates=True) == [rcs[1]]
+    assert _git(repo, "show", f"{hashes[-1]}:{ledger.VERSION_FILE}") == "0.69.0rc2"
+    assert ledger.candidate_commits(repo) == ["0.69.0rc1", "0.69.0rc2"]
+
+
+def test_candidates_stay_until_a_final_release_moves_main_on(tmp_path):
+    repo, table = tmp_path / "ledger", small_table()
+    hashes = ledger.build(table, repo, [_candidate("0.69.0rc1")])
+    ledger.build(table, repo)  # a run without --candidates keeps them
+    assert _git(repo, "rev-parse", ledger.CANDIDATES) == hashes[-1]
+    final = Release("0.69.0", releases.parse_date("2026-11-26T10:00:00Z"), "0.51.0",
+                    ["3.11"], ">=1.22,<2.6")  # fmt: skip
+    moved = ledger.build([*table, final], repo)
+    assert _git(repo, "rev-parse", ledger.CANDIDATES) == moved[-1]
+    assert ledger.candidate_commits(repo) == []
+
+
+def test_a_candidate_must_be_newer_than_the_last_release(tmp_path):
+    with pytest.raises(ledger.LedgerError, match=r"not a candidate newer than 0\.68\.1"):
+        ledger.build(small_table(), tmp_path / "ledger", [_candidate("0.68.1rc1")])
+
+
+def test_the_table_itself_refuses_candidates():
+    text = releases.format_table([_candidate("0.69.0rc1")])
+    with pytest.raises(releases.TableError, match="final releases only"):
+        releases.parse_table(text)

@@ -93,7 +93,7 @@ def test_two_machines_from_a_real_run_are_published_side_by_side(root, quick_run
     graphs = {}
     for machine in (MACHINE, "otherbox"):
         (path,) = (tmp_path / "html" / "graphs").glob(
-            f"**/machine-{machine}/**/bench_seed.SeedPlot.time_numba_zeros.json"
+            f"branch-main/machine-{machine}/**/bench_seed.SeedPlot.time_numba_zeros.json"
         )
         graphs[machine] = json.loads(path.read_text())
     assert graphs[MACHINE] == graphs["otherbox"]

@@ -12,6 +12,7 @@ every other path stay as they are.
 
 import json
 import os
+import pathlib
 import subprocess
 
 import pytest
@@ -42,12 +43,13 @@ def _git(repo, *args, stdin=None, env=None):
     return done.stdout.strip()
 
 
-def _planted_ledger(repo, switches):
-    """A ledger of numba 0.68.1 commits, one a day, with SWITCH holding 1 or 0."""
+def _planted_ledger(repo, switches, candidates):
+    """A ledger of numba 0.68.1 commits, one a day, with SWITCH holding 1 or 0: `switches` on
+    the main branch, then `candidates` on the candidates branch on top of it."""
     repo.mkdir()
     _git(repo, "init", "--quiet", "--initial-branch=main")
     parent, hashes = None, []
-    for day, switch in enumerate(switches, start=1):
+    for day, switch in enumerate([*switches, *candidates], start=1):
         files = {ledger.VERSION_FILE: "0.68.1\n", "SWITCH": f"{switch}\n"}
         entries = "".join(
             f"100644 blob {_git(repo, 'hash-object', '-w', '--stdin', stdin=text)}\t{name}\n"
@@ -61,17 +63,18 @@ def _planted_ledger(repo, switches):
         args = ["commit-tree", tree] + (["-p", parent] if parent else [])
         parent = _git(repo, *args, stdin=f"planted {day}\n", env=env)
         hashes.append(parent)
-    _git(repo, "update-ref", "refs/heads/main", parent)
+        if day == len(switches):
+            _git(repo, "update-ref", "refs/heads/main", parent)
+    _git(repo, "update-ref", f"refs/heads/{ledger.CANDIDATES}", parent)
     _git(repo, "reset", "--quiet", "--hard", "main")
     return hashes
 
 
-@pytest.fixture(scope="module")
-def regressions(asv_home, root, tmp_path_factory):
-    """asv's regressions.json after the planted history is measured and published."""
+def _flagged(asv_home, root, tmp, switches, candidates, bench):
+    """asv's regressions after the planted ledger (`switches` on main, `candidates` on the
+    candidates branch) is measured with the `bench` regexes and published."""
     _, config0, env, _ = asv_home
-    tmp = tmp_path_factory.mktemp("planted")
-    hashes = _planted_ledger(tmp / "ledger", [1, 1, 0])
+    hashes = _planted_ledger(tmp / "ledger", switches, candidates)
     conf = json.loads(config0.read_text())
     conf.update(
         repo=str(tmp / "ledger"),
@@ -82,28 +85,62 @@ def regressions(asv_home, root, tmp_path_factory):
     config = tmp / "asv.conf.json"
     config.write_text(json.dumps(conf))
     args = ["run", "--machine", MACHINE, "--config", str(config), "ALL", "--show-stderr"]
-    for regex in BENCH:
+    for regex in bench:
         args += ["--bench", regex]
-    run_asv(args, root, env, ok=(0, 2))
+    try:
+        run_asv(args, root, env, ok=(0, 2))
+    finally:
+        # The environment is the shared quick run's: whichever commit asv installed last, the
+        # switch must not stay on for the tests after this one.
+        for planted in pathlib.Path(conf["env_dir"]).glob("*/lib/*/site-packages/*planted.pth"):
+            planted.unlink()
     run_asv(["publish", "--config", str(config)], root, env)
     data = json.loads((tmp / "html" / "regressions.json").read_text())
     return data["regressions"], hashes
 
 
+@pytest.fixture(scope="module")
+def regressions(asv_home, root, tmp_path_factory):
+    """The release regresses at its third commit; no candidates (the branch is main's)."""
+    return _flagged(asv_home, root, tmp_path_factory.mktemp("planted"), [1, 1, 0], [], BENCH)
+
+
+@pytest.fixture(scope="module")
+def candidate_regressions(asv_home, root, tmp_path_factory):
+    """Two releases as they should be; the first candidate too, the second regresses."""
+    tmp = tmp_path_factory.mktemp("candidate")
+    return _flagged(asv_home, root, tmp, [1, 1], [1, 0], BENCH[:1])
+
+
+#: np.zeros_like is switched with np.zeros: its compiled code changes too.
+CHANGED = [
+    "bench_explain.CompiledCode.track_whole_block_fills('numba.zeros')",
+    "bench_explain.CompiledCode.track_whole_block_fills('numba.zeros_like')",
+    "bench_memory.PageFaults.track_pages_faulted_alloc('numba.zeros', '256 MiB')",
+]
+
+
+def _on(flagged, branch):
+    return sorted(
+        (entry[0], entry[-1][0][1]) for entry in flagged if entry[2] == {"branch": branch}
+    )
+
+
 def test_the_planted_regression_and_nothing_else_is_flagged(regressions):
     flagged, _ = regressions
-    names = sorted(entry[0] for entry in flagged)
-    # np.zeros_like is switched with np.zeros: its compiled code changes too.
-    assert names == [
-        "bench_explain.CompiledCode.track_whole_block_fills('numba.zeros')",
-        "bench_explain.CompiledCode.track_whole_block_fills('numba.zeros_like')",
-        "bench_memory.PageFaults.track_pages_faulted_alloc('numba.zeros', '256 MiB')",
-    ], names
-    for entry in flagged:
-        jumps = entry[-1]
-        # [revision before, revision after, value before, value after]: the third commit.
-        assert all(jump[1] is not None for jump in jumps)
-        assert len(jumps) == 1, jumps
+    # [revision before, revision after, value before, value after]: one jump each, at the
+    # third commit (revision 2), on the releases' branch only: the candidates branch, here
+    # where main is, does not list it a second time.
+    assert _on(flagged, "main") == [(name, 2) for name in CHANGED]
+    assert len(flagged) == len(CHANGED)
+    assert all(len(entry[-1]) == 1 for entry in flagged)
+
+
+def test_a_candidate_that_regresses_is_flagged_on_its_branch(candidate_regressions):
+    flagged, _ = candidate_regressions
+    # the second candidate, revision 3, faults every page again
+    assert _on(flagged, ledger.CANDIDATES) == [(CHANGED[-1], 3)]
+    assert _on(flagged, "main") == []
 
 
 def test_the_environment_is_the_suites(regressions):

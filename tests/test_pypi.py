@@ -153,3 +153,25 @@ def test_table_from_index_takes_every_release_from_0_48(monkeypatch):
     assert releases.format_date(rows[0].released) == "2020-01-29T16:13:41Z"
     # Before 0.57, numba declares no numpy upper bound: the measured cap is added and noted.
     assert rows[0].numpy == ">=1.15,<1.24" and rows[0].note == pypi.OLD_NUMPY_CAP_NOTE
+
+
+def test_candidates_newer_than_the_table_whose_final_is_not_out(monkeypatch):
+    monkeypatch.setattr(pypi, "resolve", lambda version, python: ("0.51.0rc1", ">=1.22,<2.6"))
+    table = releases.load()
+    last = table[-1].key.release
+    nxt = f"{last[0]}.{last[1] + 1}.0"
+    files = [
+        *_page_of(table)["files"],
+        _file(f"numba-{table[-1].numba}rc9-cp311-cp311-linux_x86_64.whl", "2020-01-01T00:00:00Z"),
+        _file(f"numba-{nxt}rc2-cp311-cp311-linux_x86_64.whl", "2026-11-25T00:00:00Z"),
+        _file(f"numba-{nxt}rc1-cp311-cp311-linux_x86_64.whl", "2026-11-20T00:00:00Z"),
+        _file(f"numba-{nxt}rc1-cp312-cp312-linux_x86_64.whl", "2026-11-20T01:00:00Z"),
+        _file(f"numba-{nxt}b1-cp311-cp311-linux_x86_64.whl", "2026-11-10T00:00:00Z", yanked=True),
+        _file(f"numba-{nxt}.dev0-cp311-cp311-linux_x86_64.whl", "2026-11-01T00:00:00Z"),
+    ]
+    rows = pypi.candidates({"files": files}, table)
+    assert [r.numba for r in rows] == [f"{nxt}rc1", f"{nxt}rc2"]
+    assert rows[0].pythons == ("3.11", "3.12") and rows[0].candidate
+    # once the final is out, its candidates give way
+    out = [*files, _file(f"numba-{nxt}-cp311-cp311-linux_x86_64.whl", "2026-11-26T00:00:00Z")]
+    assert pypi.candidates({"files": out}, table) == []

@@ -245,7 +245,7 @@ def test_the_headline_graph_draws_its_points(served_site, browser, tmp_path):
     finally:
         browser.save_screenshot(str(tmp_path / "graph.png"))
     assert browser.current_url.endswith(f"#{GRAPH}")  # not sent to error.html
-    graph_file = next((site / "graphs").rglob(f"machine-testbox/**/{GRAPH}.json"))
+    graph_file = next((site / "graphs" / "branch-main").rglob(f"machine-testbox/**/{GRAPH}.json"))
     stored = json.loads(graph_file.read_text())
     width = len(stored[0][1])
     assert len(series) == width  # one series per parameter value

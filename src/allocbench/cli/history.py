@@ -17,6 +17,11 @@ class History(Command):
         which = parser.add_mutually_exclusive_group()
         which.add_argument("--releases", nargs="+", metavar="VERSION", help="numba versions")
         which.add_argument("--all", action="store_true", help="every release in the table")
+        which.add_argument(
+            "--candidates",
+            action="store_true",
+            help="the release candidates on the package index newer than the table's last",
+        )
         parser.add_argument(
             "--bench",
             action="append",
@@ -47,6 +52,7 @@ class History(Command):
             quick=args.quick,
             envs=args.env,
             machine=args.machine,
+            candidates=args.candidates,
         )
         root = pathlib.Path.cwd()
         done = job.run(root, table, options)

@@ -1,4 +1,4 @@
-"""``allocbench ledger``: build or extend the git ledger of numba releases."""
+"""``allocbench ledger``: build or extend the git ledger of numba releases (and candidates)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,20 @@ class Ledger(Command):
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         add_table_option(parser)
         parser.add_argument("--dir", default=".asv/ledger", help="where the ledger lives")
+        parser.add_argument(
+            "--candidates",
+            action="store_true",
+            help="also the release candidates on the package index, on the candidates branch",
+        )
 
     def run(self, args: argparse.Namespace) -> int:
-        from allocbench.history import ledger, releases
+        from allocbench.history import ledger, pypi, releases
 
-        ledger.build(releases.load(args.table), args.dir)
+        table = releases.load(args.table)
+        candidates = pypi.candidates(pypi.fetch_project(), table) if args.candidates else []
+        ledger.build(table, args.dir, candidates)
         for row in ledger.commits(args.dir):
             print(f"{row['commit'][:12]}  {row['authored']}  {' '.join(row['tags'])}")
+        for version in ledger.candidate_commits(args.dir):
+            print(f"{ledger.CANDIDATES}: numba {version}")
         return 0

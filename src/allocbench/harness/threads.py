@@ -45,12 +45,11 @@ def thread_count(label: str) -> int:
     return cores() if label == "all" else int(label)
 
 
-def _allocating_loop(which: int, parallel: bool) -> Callable:
-    # Two bodies rather than a loop function in the closure: old numba resolves prange only
-    # as numba.prange written out.
+def _allocating_loop(which: int) -> Callable:
+    # numba.prange is a plain range where the function is not compiled with parallel=True.
     from allocbench._zeros import zeros as calloc_zeros
 
-    def allocate_in_prange(nbytes, count):
+    def allocate(nbytes, count):
         last = np.zeros(count, np.uint8)
         for i in numba.prange(count):
             if which == 0:
@@ -62,19 +61,7 @@ def _allocating_loop(which: int, parallel: bool) -> Callable:
             last[i] = a[nbytes - 1]
         return last.sum()
 
-    def allocate(nbytes, count):
-        last = np.zeros(count, np.uint8)
-        for i in range(count):
-            if which == 0:
-                a = np.zeros((nbytes,), np.uint8)
-            elif which == 1:
-                a = np.empty((nbytes,), np.uint8)
-            else:
-                a = calloc_zeros((nbytes,), np.uint8)
-            last[i] = a[nbytes - 1]
-        return last.sum()
-
-    return allocate_in_prange if parallel else allocate
+    return allocate
 
 
 _compiled: Dict[Tuple[str, str], Callable] = {}
@@ -92,7 +79,7 @@ def loop(path: str, mode: str) -> Callable:
     key = (path, mode)
     if key not in _compiled:
         options = {"parallel": True} if mode == "prange" else {"nogil": True}
-        func = _allocating_loop(_WHICH[path], mode == "prange")
+        func = _allocating_loop(_WHICH[path])
         _compiled[key] = cached_njit(func, mode, path.replace(".", "_"), **options)
         _compiled[key](4096, 2)
     return _compiled[key]

@@ -22,8 +22,8 @@ from typing import List, Optional, Sequence
 
 from allocbench.catalog import BUILD_VARIABLE
 from allocbench.errors import UserError
-from allocbench.history.ledger import VERSION_FILE
-from allocbench.history.releases import Release, find, load, parse_version
+from allocbench.history.ledger import ROW_FILE, VERSION_FILE
+from allocbench.history.releases import Release, find, load, parse_table, parse_version
 
 #: Where pkg_resources still exists (numba <= 0.55 imports it).
 OLD_SETUPTOOLS = "setuptools<82"
@@ -33,16 +33,33 @@ class CannotInstall(UserError):
     """This release cannot be installed into this environment; the message says why."""
 
 
-def read_version(build_dir: str) -> str:
-    """The numba version a ledger checkout names, checked to be a plain release version."""
-    path = os.path.join(build_dir, VERSION_FILE)
+def _read(build_dir: str, name: str) -> str:
+    path = os.path.join(build_dir, name)
     try:
         with open(path, encoding="utf-8") as f:
-            text = f.read().strip()
+            return f.read()
     except OSError as exc:
         raise CannotInstall(f"{path}: {exc.strerror}; is this a ledger commit?") from None
-    parse_version(text)
+
+
+def read_version(build_dir: str) -> str:
+    """The numba version a ledger checkout names, checked to be a plain release version or a
+    release candidate's."""
+    text = _read(build_dir, VERSION_FILE).strip()
+    parse_version(text, candidate=True)
     return text
+
+
+def release_of(build_dir: str, table: Optional[str] = None) -> Release:
+    """The row of the release a ledger checkout names: from the release table, or for a
+    release candidate from the checkout itself."""
+    wanted = read_version(build_dir)
+    if not parse_version(wanted, candidate=True).is_prerelease:
+        return find(load(table), wanted)
+    rows = parse_table(_read(build_dir, ROW_FILE), ROW_FILE, candidates=True)
+    if len(rows) != 1 or rows[0].numba != wanted:
+        raise CannotInstall(f"{ROW_FILE} does not describe numba {wanted}")
+    return rows[0]
 
 
 def this_python() -> str:
@@ -111,8 +128,8 @@ def check_import(expected: str) -> None:
 
 def install(build_dir: str, table: Optional[str] = None) -> str:
     """Install the release named by the checkout at `build_dir`; the version installed."""
-    wanted = read_version(build_dir)
-    release = find(load(table), wanted)
+    release = release_of(build_dir, table)
+    wanted = release.numba
     command = pip_command(release, this_python(), installed_numpy())
     build = os.environ.get(BUILD_VARIABLE)
     if build not in (None, "", PATCHED):

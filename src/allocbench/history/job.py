@@ -79,6 +79,9 @@ class Options:
     envs: Optional[Sequence[str]] = None
     #: asv machine name to record the results under.
     machine: Optional[str] = None
+    #: the release candidates on the package index newer than the table's last release,
+    #: instead of releases.
+    candidates: bool = False
 
 
 #: A machine name becomes a folder of the results directory: one plain path component.
@@ -158,15 +161,29 @@ def _nothing(chosen: Sequence[Release], envs: Sequence) -> str:
 
 def run(root: pathlib.Path, table: Sequence[Release], options: Options) -> Dict[str, List[str]]:
     """Run the history job; {environment name: versions run}."""
-    chosen = choose(table, options.versions)
     conf = load_config(root)
+    candidates: List[Release] = []
+    if options.candidates:
+        from allocbench.history import pypi
+
+        candidates = pypi.candidates(pypi.fetch_project(), table)
+        if not candidates:
+            print(f"no release candidate newer than numba {table[-1].numba} is on the package "
+                  f"index: nothing to measure")  # fmt: skip
+            return {}
+        print(f"release candidates: {', '.join(r.numba for r in candidates)}")
+    chosen = candidates or choose(table, options.versions)
     envs = _environments(conf, table, options)
     planned = plan(chosen, envs, quick_variants=options.versions is None)
     if not any(planned.values()):
+        if candidates:  # a candidate that cannot run here is no mistake of the caller's
+            print(_nothing(chosen, envs))
+            return {}
         raise HistoryError(_nothing(chosen, envs))
     for path in set_aside_damaged(root / conf["results_dir"]):
         print(f"set aside {path}: it did not parse, so its work is measured again")
-    hashes = dict(zip((r.numba for r in table), ledger.build(table, root / conf["repo"])))
+    built = ledger.build(table, root / conf["repo"], candidates)
+    hashes = dict(zip((r.numba for r in [*table, *candidates]), built))
 
     bindir = root / ".asv" / "bin"
     found = interpreters.expose([e.python for e in envs], bindir)

@@ -20,10 +20,15 @@ import subprocess
 from typing import Dict, List, Optional, Sequence, Union
 
 from allocbench.errors import UserError
-from allocbench.history.releases import Release, format_date
+from allocbench.history.releases import Release, format_date, format_table
 
 BRANCH = "main"
+#: Release candidates live on this branch, whose base is the newest final release: they
+#: change no final release's hash, carry no tag, and give way when their final is out.
+CANDIDATES = "candidates"
 VERSION_FILE = "NUMBA_VERSION"
+#: A candidate's commit holds its row too, since the release table holds final releases only.
+ROW_FILE = "RELEASE_ROW"
 IDENTITY = {"name": "allocbench release ledger", "email": "ledger@allocbench.invalid"}
 
 PathLike = Union[str, pathlib.Path]
@@ -64,8 +69,12 @@ def compare_url(previous: str, version: str) -> str:
 def message(release: Release, previous: Optional[Release] = None) -> str:
     """The commit message: only facts that never change for a release (and its predecessor
     in the table): its date, its release notes, and numba's changes since the previous one."""
-    lines = [f"numba {release.numba}", "", f"Released {format_date(release.released)}.",
-             f"Release notes: {release_notes_url(release.numba)}"]  # fmt: skip
+    if release.candidate:
+        lines = [f"numba {release.numba} (release candidate)", "",
+                 f"Uploaded {format_date(release.released)}."]  # fmt: skip
+    else:
+        lines = [f"numba {release.numba}", "", f"Released {format_date(release.released)}.",
+                 f"Release notes: {release_notes_url(release.numba)}"]  # fmt: skip
     if previous is not None:
         lines.append(
             f"Changes since {previous.numba}: {compare_url(previous.numba, release.numba)}"
@@ -77,7 +86,11 @@ def _commit(
     repo: pathlib.Path, release: Release, parent: Optional[str], previous: Optional[Release]
 ) -> str:
     blob = _git(repo, "hash-object", "-w", "--stdin", stdin=release.numba + "\n")
-    tree = _git(repo, "mktree", stdin=f"100644 blob {blob}\t{VERSION_FILE}\n")
+    entries = f"100644 blob {blob}\t{VERSION_FILE}\n"
+    if release.candidate:
+        row = _git(repo, "hash-object", "-w", "--stdin", stdin=format_table([release]))
+        entries = f"100644 blob {row}\t{ROW_FILE}\n" + entries
+    tree = _git(repo, "mktree", stdin=entries)
     stamp = f"@{calendar.timegm(release.released.utctimetuple())} +0000"
     env = {
         "GIT_AUTHOR_NAME": IDENTITY["name"],
@@ -123,8 +136,13 @@ def commits(directory: PathLike) -> List[Dict[str, str]]:
     return rows
 
 
-def build(releases: Sequence[Release], directory: PathLike) -> List[str]:
-    """Make or extend the ledger at `directory` for `releases`; the commit hashes, in order.
+def build(
+    releases: Sequence[Release], directory: PathLike, candidates: Sequence[Release] = ()
+) -> List[str]:
+    """Make or extend the ledger at `directory` for `releases`; the commit hashes, in order,
+    followed by those of `candidates` (release candidates newer than the last release), which
+    go on the CANDIDATES branch on top of it. Without candidates that branch is where the main
+    one is, so that asv always finds it.
 
     A ledger whose commits are not the start of the table's is refused (LedgerError) and
     left as it was: deleting the directory rebuilds it, with the same hashes as anywhere.
@@ -155,4 +173,30 @@ def build(releases: Sequence[Release], directory: PathLike) -> List[str]:
         _git(repo, "tag", "--force", release.numba, sha)
     _git(repo, "symbolic-ref", "HEAD", f"refs/heads/{BRANCH}")
     _git(repo, "reset", "--quiet", "--hard", BRANCH)
+    for candidate in candidates:
+        if not candidate.candidate or candidate.key <= previous.key:
+            raise LedgerError(f"numba {candidate.numba} is not a candidate newer than "
+                              f"{previous.numba}")  # fmt: skip
+        parent = _commit(repo, candidate, parent, previous)
+        hashes.append(parent)
+    if candidates or not _builds_on(repo, CANDIDATES, hashes[-1]):
+        _git(repo, "update-ref", f"refs/heads/{CANDIDATES}", parent)
     return hashes
+
+
+def _builds_on(repo: pathlib.Path, branch: str, base: str) -> bool:
+    """Whether `branch` exists and `base` is among its commits: candidates measured earlier
+    stay until a new final release moves the main branch on."""
+    try:
+        tip = _git(repo, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}")
+        _git(repo, "merge-base", "--is-ancestor", base, tip)
+    except LedgerError:
+        return False
+    return True
+
+
+def candidate_commits(directory: PathLike) -> List[str]:
+    """The versions on the candidates branch beyond the main one, oldest first."""
+    repo = pathlib.Path(directory)
+    log = _git(repo, "log", "--reverse", "--format=%s", f"{BRANCH}..{CANDIDATES}")
+    return [line.split(" ")[1] for line in log.splitlines() if line]

@@ -98,13 +98,14 @@ def _file_facts(filename: str) -> Optional[Tuple[str, List[str]]]:
     return (str(version), pythons) if name == "numba" else None
 
 
-def final_releases(page: dict) -> Dict[str, Tuple[datetime.datetime, Tuple[str, ...]]]:
-    """{version: (first upload, Pythons with wheels)} for every final, unyanked release."""
+def _uploads(page: dict, candidates: bool) -> Dict[str, Tuple[datetime.datetime, Tuple[str, ...]]]:
+    """{version: (first upload, Pythons with wheels)} for every unyanked final release, or with
+    `candidates` every unyanked release candidate or beta."""
     uploads: Dict[str, List[datetime.datetime]] = collections.defaultdict(list)
     pythons: Dict[str, set] = collections.defaultdict(set)
     for entry in page["files"]:
         facts = _file_facts(entry.get("filename", ""))
-        if facts is None or entry.get("yanked") or not _is_final(facts[0]):
+        if facts is None or entry.get("yanked") or _kind(facts[0]) != candidates:
             continue
         version = facts[0]
         when = entry.get("upload-time")
@@ -118,12 +119,29 @@ def final_releases(page: dict) -> Dict[str, Tuple[datetime.datetime, Tuple[str, 
     }
 
 
-def _is_final(version: str) -> bool:
+def final_releases(page: dict) -> Dict[str, Tuple[datetime.datetime, Tuple[str, ...]]]:
+    """{version: (first upload, Pythons with wheels)} for every final, unyanked release."""
+    return _uploads(page, candidates=False)
+
+
+def candidates(page: dict, table: Sequence[Release]) -> List[Release]:
+    """Rows for the release candidates (and betas) on the index that are newer than the
+    table's last release and whose final release is not out yet, in version order; llvmlite
+    and numpy from pip's resolver, as for a release."""
+    finals = {parse_version(v).base_version for v in final_releases(page)}
+    found = _uploads(page, candidates=True)
+    newer = [v for v in found if parse_version(v, candidate=True) > table[-1].key
+             and parse_version(v, candidate=True).base_version not in finals]  # fmt: skip
+    ordered = sorted(newer, key=lambda v: parse_version(v, candidate=True))
+    return [release_from_index(v, *found[v]) for v in ordered]
+
+
+def _kind(version: str) -> Optional[bool]:
+    """False for a final release version, True for a candidate's, None for anything else."""
     try:
-        parse_version(version)
+        return parse_version(version, candidate=True).is_prerelease
     except TableError:
-        return False
-    return True
+        return None
 
 
 def mainline(known: Dict[str, Tuple[datetime.datetime, Tuple[str, ...]]]) -> List[str]:
@@ -155,14 +173,16 @@ def numpy_range(requires_dist: Sequence[str]) -> Optional[str]:
 
 
 def resolve(version: str, python: str) -> Tuple[str, str]:
-    """(llvmlite version, numpy range) that pip resolves for numba `version` on `python`."""
-    parse_version(version)
+    """(llvmlite version, numpy range) that pip resolves for numba `version` on `python`; a
+    candidate's llvmlite may be a candidate too."""
+    key = parse_version(version, candidate=True)
     parse_python(python)
     with tempfile.TemporaryDirectory() as tmp:
         report = os.path.join(tmp, "report.json")
         command = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
                    "--only-binary=:all:", "--python-version", python, "--quiet",
                    "--report", report, f"numba=={version}"]  # fmt: skip
+        command += ["--pre"] if key.is_prerelease else []
         done = subprocess.run(command, capture_output=True, text=True, timeout=600)
         if done.returncode != 0:
             raise PackageIndexError(f"pip cannot resolve numba {version} for Python {python}:\n"
@@ -186,7 +206,9 @@ def release_from_index(
     """A table row for numba `version`, with llvmlite and numpy from pip's resolver."""
     llvmlite, numpy = resolve(version, pythons[-1])
     note = ""
-    if parse_version(version).release[:2] < OLD_NUMPY_CAP_BEFORE and "<" not in numpy:
+    if parse_version(version, candidate=True).release[:2] < OLD_NUMPY_CAP_BEFORE and (
+        "<" not in numpy
+    ):
         numpy, note = f"{numpy},{OLD_NUMPY_CAP}", OLD_NUMPY_CAP_NOTE
     return Release(version, released, llvmlite, pythons, numpy, note)
 

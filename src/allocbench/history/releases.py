@@ -38,9 +38,10 @@ class TableError(UserError, ValueError):
     """The release table, or a version asked of it, is not what it must be."""
 
 
-def parse_version(text: str) -> Version:
+def parse_version(text: str, candidate: bool = False) -> Version:
     """A final release version such as '0.57.1' (major.minor.patch, written the way the
-    package index writes it); TableError otherwise.
+    package index writes it), or with `candidate` also a release candidate or beta such as
+    '0.69.0rc1'; TableError otherwise.
 
     Only such versions pass, so a version that passes is safe to hand to pip or git.
     """
@@ -52,13 +53,15 @@ def parse_version(text: str) -> Version:
         version is None
         or str(version) != text
         or len(version.release) != 3
-        or version.is_prerelease
+        or (version.is_prerelease and not (candidate and version.pre))
         or version.is_postrelease
         or version.is_devrelease
         or version.local
         or version.epoch
     ):
-        raise TableError(f"not a release version (want digits like 0.57.1): {text!r}")
+        kind = "release or candidate version (want e.g. 0.57.1 or 0.69.0rc1)" if candidate else (
+            "release version (want digits like 0.57.1)")  # fmt: skip
+        raise TableError(f"not a {kind}: {text!r}")
     return version
 
 
@@ -114,8 +117,8 @@ class Release:
         numpy: str,
         note: str = "",
     ):
-        parse_version(numba)
-        parse_version(llvmlite)
+        parse_version(numba, candidate=True)
+        parse_version(llvmlite, candidate=True)
         parse_specifier(numpy)
         if not pythons or not all(isinstance(p, str) and PYTHON.match(p) for p in pythons):
             raise TableError(f"numba {numba}: not a list of Pythons like 3.8,3.9: {pythons!r}")
@@ -131,7 +134,12 @@ class Release:
     @property
     def key(self) -> Version:
         """The version, for ordering."""
-        return parse_version(self.numba)
+        return parse_version(self.numba, candidate=True)
+
+    @property
+    def candidate(self) -> bool:
+        """A release candidate (or beta), not a final release."""
+        return self.key.is_prerelease
 
     def supports(self, python: str, numpy: str) -> bool:
         """Whether this release has a wheel for `python` ('3.11') and accepts `numpy`."""
@@ -160,8 +168,15 @@ class Release:
         return f"<Release numba {self.numba} {format_date(self.released)}>"
 
 
-def parse_table(text: str, source: str = "releases.tsv") -> List[Release]:
-    """Rows of a release table; TableError naming the line for anything malformed."""
+def parse_row(cells: Sequence[str]) -> Release:
+    """One row of a table, from its cells."""
+    numba, released, llvmlite, pythons, numpy, note = cells
+    return Release(numba, parse_date(released), llvmlite, pythons.split(","), numpy, note)
+
+
+def parse_table(text: str, source: str = "releases.tsv", candidates: bool = False) -> List[Release]:
+    """Rows of a release table (final releases only, unless `candidates`); TableError naming
+    the line for anything malformed."""
     lines = text.splitlines()
     if not lines or lines[0].split("\t") != list(COLUMNS):
         raise TableError(f"{source}: the first line must be the header {' '.join(COLUMNS)}")
@@ -172,11 +187,10 @@ def parse_table(text: str, source: str = "releases.tsv") -> List[Release]:
         cells = line.split("\t")
         if len(cells) != len(COLUMNS):
             raise TableError(f"{source} line {number}: {len(cells)} cells, want {len(COLUMNS)}")
-        numba, released, llvmlite, pythons, numpy, note = cells
         try:
-            release = Release(
-                numba, parse_date(released), llvmlite, pythons.split(","), numpy, note
-            )
+            release = parse_row(cells)
+            if release.candidate and not candidates:
+                raise TableError("the release table holds final releases only")
         except TableError as exc:
             raise TableError(f"{source} line {number}: {exc}") from None
         releases.append(release)
