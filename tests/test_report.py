@@ -210,3 +210,26 @@ def test_no_allocator_runs_say_so():
     assert report.allocators([]) == [
         "Not measured in these results (the LD_PRELOAD environments of asv.conf.json)."
     ]
+
+
+def _ratios(value):
+    return {Bench.OVER_CONTROL: [[value, 0.9], [["'numba.zeros'"], ["'64 KiB'", "'16 MiB'"]],
+                                 "v", 0, 1.0]}  # fmt: skip
+
+
+def test_a_release_that_moved_a_tracked_ratio_is_named_and_noise_is_not(tmp_path, hashes):
+    results = tmp_path / "results"
+    env = "virtualenv-py3.8-numpy1.18.5"
+    # numba.zeros at 64 KiB: +-5% noise, then a 40% step at 0.54.1; at 16 MiB flat
+    series = {"0.49.1": 0.50, "0.51.2": 0.525, "0.53.1": 0.49, "0.54.1": 0.70, "0.55.2": 0.68,
+              "0.56.4": 0.72}  # fmt: skip
+    for version, value in series.items():
+        _write(results, "box", hashes[version], env, _ratios(value))
+    runs = report.collect(report.load(results), releases.load())
+    (line,) = report.release_steps(runs)
+    assert line.startswith(f"- **numba 0.54.1** ({env}, box)")
+    assert line.endswith("numba.zeros at 64 KiB 1.4x.")
+    for version, value in (("0.54.1", 0.51), ("0.55.2", 0.52), ("0.56.4", 0.505)):
+        _write(results, "box", hashes[version], env, _ratios(value))  # noise alone
+    runs = report.collect(report.load(results), releases.load())
+    assert report.release_steps(runs)[0].startswith("- **No release changed**")

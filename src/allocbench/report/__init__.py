@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 import pathlib
 import statistics
-from typing import List, Optional, Sequence, Union
+from collections import defaultdict
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from allocbench.catalog import HEADLINE_SIZE, MMAP_THRESHOLD_MAX, Bench, MiB, format_size
 from allocbench.history.releases import Release
@@ -279,6 +280,42 @@ def switched(runs: Sequence[Run]) -> List[str]:
     return lines
 
 
+#: A tracked ratio that moves by more than this between releases, with every release after
+#: beyond every release before, is a change (asv.conf.json flags bench_ratio at 20% too).
+STEP = 1.2
+
+
+def release_steps(runs: Sequence[Run]) -> List[str]:
+    """Releases at which a compiled path's time over its numpy control (bench_ratio, timed in
+    one process) stepped, in a series of one machine and environment: the median of the
+    releases after over the median of those before beyond STEP, and the two sets apart."""
+    found: Dict[Tuple[str, str, str], List[str]] = defaultdict(list)
+    for (machine, env), series in by_series([r for r in runs if is_plain(r)]).items():
+        keys = sorted({k for r in series for k in r.values if k[0] == Bench.OVER_CONTROL})
+        for _, (path, nbytes) in keys:
+            points = [(r, r.get(Bench.OVER_CONTROL, path, nbytes)) for r in series]
+            points = [(r, v) for r, v in points if v is not None]
+            best = None  # the split whose two sides lie furthest apart
+            for k in range(1, len(points)):
+                before, after = [v for _, v in points[:k]], [v for _, v in points[k:]]
+                gap = max(min(after) / max(before), min(before) / max(after))
+                change = statistics.median(after) / statistics.median(before)
+                if gap > 1 and not 1 / STEP < change < STEP and (best is None or gap > best[0]):
+                    best = (gap, k, change)
+            if best is not None:
+                where = (points[best[1]][0].label, env, machine)
+                found[where].append(f"{path} at {format_size(int(nbytes))} {_x(best[2])}")
+    if not found:
+        return [f"- **No release changed** any compiled path's time over its numpy control by "
+                f"more than {_x(STEP)} (bench_ratio, one process, every series)."]  # fmt: skip
+    return [
+        f"- **numba {label}** ({env}, {machine}) changed a compiled path's time over its numpy "
+        f"control (bench_ratio, one process; the releases after over those before, medians): "
+        f"{'; '.join(changes)}."
+        for (label, env, machine), changes in found.items()
+    ]
+
+
 #: numba's np.zeros within this factor of numpy's at 256 MiB: the gap is gone.
 CLOSE = 2.0
 
@@ -464,6 +501,7 @@ def write(
         "## In short",
         "",
         *summary(runs),
+        *release_steps(runs),
         "",
         "## What to do about it",
         "",

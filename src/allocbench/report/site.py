@@ -27,6 +27,7 @@ from allocbench.report import (
     cliff,
     compiled_code,
     faults,
+    release_steps,
     summary,
     switched,
     tunables,
@@ -223,7 +224,7 @@ def front_page(runs: Sequence[Run], assets: pathlib.Path) -> str:
     zeros = {"path": ["numba.zeros", "numpy.zeros"]}
     at_256 = {**zeros, "size": ["256 MiB"]}
     where = [
-        _bullets(summary(runs)),
+        _bullets(summary(runs) + release_steps(runs)),
         _figure(drawn["sweep"], "The seed's figure, measured by this suite: time per call "
                 "against size, the seed's three functions, 105 sizes.",
                 link(Bench.SWEEP_NUMBA, x_axis="n"), "Open the asv graph."),
