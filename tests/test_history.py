@@ -253,3 +253,15 @@ def test_only_a_known_allocator_is_ever_preloaded(preload):
                          "env_nobuild": {"LD_PRELOAD": preload}}]}  # fmt: skip
     with pytest.raises(environments.HistoryError, match="LD_PRELOAD"):
         environments.environments(conf)
+
+
+def test_the_default_job_leaves_the_bridge_and_the_allocators_to_all(root):
+    from allocbench.history import job
+
+    conf, table = environments.load_config(root), releases.load()
+    default = job._environments(conf, table, job.Options())
+    every = job._environments(conf, table, job.Options(versions=[r.numba for r in table]))
+    left = {e.name for e in every} - {e.name for e in default}
+    assert left == set(selection.BRIDGE_ENVS) | {e.name for e in every if e.allocator}
+    named = job._environments(conf, table, job.Options(envs=[e.name for e in every if e.allocator]))
+    assert all(e.allocator for e in named) and len(named) == len(ALLOCATORS)

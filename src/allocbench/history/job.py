@@ -127,7 +127,9 @@ def _environments(conf: dict, table: Sequence[Release], options: Options) -> lis
                                f"asv.conf.json has {', '.join(e.name for e in envs)}")  # fmt: skip
         return [e for e in envs if e.name in options.envs]
     if options.versions is None:
-        return [e for e in envs if e.name not in BRIDGE_ENVS]
+        # The bridge only joins series; another malloc takes minutes per allocator: both run
+        # with --all, or when named with --env.
+        return [e for e in envs if e.name not in BRIDGE_ENVS and not e.allocator]
     return envs
 
 
