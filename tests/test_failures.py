@@ -155,8 +155,14 @@ def test_ctrl_c_stops_asv_quietly_and_goes_on(tmp_path, monkeypatch):
 
     child = tmp_path / "child.py"
     child.write_text("import time\ntime.sleep(60)\n")
+    # A shell starts background jobs with SIGINT ignored, and Python keeps it so: restore
+    # Python's own handler, as at an interactive terminal.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
     timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        job._run([sys.executable, str(child)], tmp_path, dict(os.environ))
-    timer.cancel()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            job._run([sys.executable, str(child)], tmp_path, dict(os.environ))
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
