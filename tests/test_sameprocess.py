@@ -42,7 +42,7 @@ def test_a_sample_repeats_a_fast_call_until_it_lasts():
     number = measure.calls_per_sample(lambda: np.empty(8), write=True, seconds=0.002)
     assert number > 10
     start = time.perf_counter()
-    measure.batch_timer(lambda: np.empty(8), number, write=True)()
+    measure.timer(lambda: np.empty(8), write=True, number=number)()
     assert time.perf_counter() - start >= 0.001
 
 

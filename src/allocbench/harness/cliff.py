@@ -416,8 +416,9 @@ def _prediction_inputs() -> Tuple[Optional[MallocSettings], HeapState, Optional[
     """glibc's settings and this process's heap, or the reason there is no prediction."""
     if glibc_version() is None:
         return None, NO_HEAP, "not glibc: glibc's malloc rules do not apply"
-    if malloc_in_use() != "glibc":
-        return None, NO_HEAP, f"malloc here is {malloc_in_use()}'s: glibc's rules do not apply"
+    malloc = malloc_in_use()
+    if malloc != "glibc":
+        return None, NO_HEAP, f"malloc here is {malloc}'s: glibc's rules do not apply"
     if struct.calcsize("P") != 8:
         return None, NO_HEAP, "glibc's rules are modelled for 64-bit processes only"
     try:

@@ -31,39 +31,25 @@ def settle(alloc: Alloc, calls: int = SETTLE_CALLS, write: bool = True) -> None:
         del array
 
 
-def timer(call: Callable[[], object], write: bool = False) -> Callable[[], float]:
-    """A function that calls `call` once and returns the seconds it took; with `write`, the
-    array it returns is also written once (`fill(1)`) within the time. What it returns is
-    dropped after the clock stops."""
+def timer(call: Callable[[], object], write: bool = False, number: int = 1) -> Callable[[], float]:
+    """A function that calls `call` `number` times in a row and returns the mean seconds per
+    call; with `write`, each array it returns is also written once (`fill(1)`) within the time.
+    Each result is dropped before the next call, the last after the clock stops, so at most
+    one array is alive at a time."""
 
-    def once() -> float:
-        start = time.perf_counter()
-        result = call()
-        if write:
-            result.fill(1)
-        seconds = time.perf_counter() - start
-        del result
-        return seconds
-
-    return once
-
-
-def batch_timer(
-    call: Callable[[], object], number: int, write: bool = False
-) -> Callable[[], float]:
-    """Like `timer`, for `number` calls in a row: returns the mean seconds per call. Each
-    result is dropped before the next call, so at most one array is alive at a time."""
-
-    def batch() -> float:
+    def sample() -> float:
+        result = None
         start = time.perf_counter()
         for _ in range(number):
+            result = None
             result = call()
             if write:
                 result.fill(1)
-            del result
-        return (time.perf_counter() - start) / number
+        seconds = time.perf_counter() - start
+        del result
+        return seconds / number
 
-    return batch
+    return sample
 
 
 def calls_per_sample(call: Callable[[], object], write: bool, seconds: float) -> int:

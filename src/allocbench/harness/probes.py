@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 import platform
 import resource
@@ -224,9 +225,10 @@ def requested_allocator() -> Optional[Allocator]:
     return next((a for a in ALLOCATORS.values() if a.soname in names), None)
 
 
+@functools.lru_cache(maxsize=None)
 def malloc_in_use() -> str:
     """Whose malloc serves this process: a catalog allocator's name where its library is
-    mapped in, else 'glibc' or 'system'."""
+    mapped in, else 'glibc' or 'system'. Read once: a process cannot change its malloc."""
     mapped = _mapped_files()
     for allocator in ALLOCATORS.values():
         stem = allocator.soname.split(".so")[0] + ".so"

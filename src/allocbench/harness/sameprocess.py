@@ -14,11 +14,11 @@ from typing import Dict, Optional
 
 from allocbench.harness import probes
 from allocbench.harness.measure import (
-    batch_timer,
     calls_per_sample,
     interleaved_medians,
     paired_ratio,
     settle,
+    timer,
 )
 from allocbench.harness.paths import PATHS
 
@@ -57,7 +57,7 @@ def ratio(
         for alloc in allocs:
             settle(alloc, write=write)
         numbers = [calls_per_sample(a, write, SAMPLE_SECONDS) for a in allocs]
-        timers = [batch_timer(a, n, write) for a, n in zip(allocs, numbers)]
+        timers = [timer(a, write, n) for a, n in zip(allocs, numbers)]
         if rounds is None:
             one_round = sum(t() for t in timers)
             rounds = int(min(MAX_ROUNDS, max(MIN_ROUNDS, BUDGET_SECONDS / one_round)))

@@ -58,8 +58,8 @@ class Environment:
 
     @property
     def plain(self) -> bool:
-        """Stock numba under glibc's defaults."""
-        return not (self.tunables or self.switch or self.build or self.allocator)
+        """Stock numba under glibc's defaults: no variable set."""
+        return not self._tagged()
 
     def supports(self, release: Release) -> bool:
         if self.switch and release.key.release[:2] < SWITCH_FROM:

@@ -27,6 +27,7 @@ from allocbench.report.runs import (
     collect,
     headline,
     is_plain,
+    variants,
 )
 from allocbench.results import ResultsError, load
 
@@ -101,7 +102,7 @@ def summary(runs: Sequence[Run]) -> List[str]:
     """Plain sentences about where the slowdown appears and whether a release changed it."""
     lines: List[str] = []
     # Runs under glibc tunables are the test of the mechanism, reported on their own.
-    labelled = [r for r in runs if is_plain(r)]
+    labelled = _plain(runs)
     ratios = [(r, headline(r)) for r in labelled]
     ratios = [(r, q) for r, q in ratios if q is not None]
     if not ratios:
@@ -217,13 +218,8 @@ def advice(runs: Sequence[Run]) -> List[str]:
 def tunables(runs: Sequence[Run]) -> List[str]:
     """The cliff under glibc tunables beside the same machine, environment and release
     without them: the test of the mechanism."""
-    plain = {(r.machine, r.env, r.commit): r for r in runs if is_plain(r)}
     rows, words, shown = [], [], set()
-    for run in runs:
-        if TUNED not in run.env:
-            continue
-        base_env, setting = run.env.split(TUNED, 1)
-        base = plain.get((run.machine, base_env, run.commit))
+    for run, _, base_env, setting, base in variants(runs, (TUNED,)):
         for label, r in (("none", base), (setting, run)):
             if r is None or id(r) in shown:
                 continue
@@ -253,14 +249,10 @@ def tunables(runs: Sequence[Run]) -> List[str]:
 def switched(runs: Sequence[Run]) -> List[str]:
     """numba's own np.zeros where it is fixed (the run-time switch, the patched build), beside
     the same machine, environment and release as it is."""
-    plain = {(r.machine, r.env, r.commit): r for r in runs if is_plain(r)}
     lines = []
-    for run in runs:
-        marker = next((m for m in FIXED if m in run.env), None)
-        if marker is None or run.release is None:
+    for run, marker, base_env, _, base in variants(runs, tuple(FIXED)):
+        if run.release is None:
             continue
-        base_env = run.env.split(marker, 1)[0]
-        base = plain.get((run.machine, base_env, run.commit))
         on, off = headline(run), headline(base) if base else None
         if on is None:
             continue
@@ -290,7 +282,7 @@ def release_steps(runs: Sequence[Run]) -> List[str]:
     one process) stepped, in a series of one machine and environment: the median of the
     releases after over the median of those before beyond STEP, and the two sets apart."""
     found: Dict[Tuple[str, str, str], List[str]] = defaultdict(list)
-    for (machine, env), series in by_series([r for r in runs if is_plain(r)]).items():
+    for (machine, env), series in by_series(_plain(runs)).items():
         keys = sorted({k for r in series for k in r.values if k[0] == Bench.OVER_CONTROL})
         for _, (path, nbytes) in keys:
             points = [(r, r.get(Bench.OVER_CONTROL, path, nbytes)) for r in series]
@@ -323,14 +315,11 @@ CLOSE = 2.0
 def allocators(runs: Sequence[Run]) -> List[str]:
     """Whether another malloc removes the gap for numba's np.zeros at 256 MiB, and at what cost
     to numpy's, each beside the same machine, environment and release under glibc's."""
-    plain = {(r.machine, r.env, r.commit): r for r in runs if is_plain(r)}
     lines, removes = [], []
-    for run in runs:
+    for run, _, base_env, _, base in variants(runs, (PRELOADED,)):
         name = allocator_of(run)
         if name is None or run.release is None:
             continue
-        base_env = run.env.split(PRELOADED, 1)[0]
-        base = plain.get((run.machine, base_env, run.commit))
         ratio = headline(run)
         numpy = run.get(Bench.ALLOC, "numpy.zeros", HEADLINE_SIZE)
         glibc_numpy = base.get(Bench.ALLOC, "numpy.zeros", HEADLINE_SIZE) if base else None
@@ -381,8 +370,8 @@ def compiled_code(runs: Sequence[Run]) -> List[str]:
                         ("allocbench.zeros", "allocbench.zeros")):  # fmt: skip
         fills = {r.label: r.get(Bench.WHOLE_BLOCK_FILLS, path) for r in _plain(runs)}
         callocs = {r.label: r.get(Bench.CALLOC_CALLS, path) for r in _plain(runs)}
-        measured = sorted({k for k, v in fills.items() if v is not None},
-                          key=lambda v: tuple(int(x) for x in v.split(".")))  # fmt: skip
+        keys = {r.label: r.release.key for r in _plain(runs)}
+        measured = sorted((k for k, v in fills.items() if v is not None), key=keys.__getitem__)
         if not measured:
             continue
         filling = [v for v in measured if fills[v]]

@@ -10,7 +10,7 @@ import pathlib
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from allocbench.catalog import (
     ALLOCATORS,
@@ -38,6 +38,32 @@ PRELOADED = "-" + PRELOAD_VARIABLE
 def is_plain(run: Run) -> bool:
     """A run of a numba release as it is, under glibc's malloc with its defaults."""
     return run.release is not None and not any(m in run.env for m in (TUNED, PRELOADED, *FIXED))
+
+
+class Variant(NamedTuple):
+    """A run of an environment variant, beside the plain run it varies."""
+
+    run: Run
+    #: The marker its environment's name carries (TUNED, SWITCHED, PATCHED, PRELOADED).
+    marker: str
+    #: The plain environment's name, and what follows the marker.
+    base_env: str
+    setting: str
+    #: The plain run of the same machine, environment and commit, if there is one.
+    base: Optional[Run]
+
+
+def variants(runs: Sequence[Run], markers: Sequence[str]) -> List[Variant]:
+    """The runs whose environment carries one of `markers`, each with its plain run."""
+    plain = {(r.machine, r.env, r.commit): r for r in runs if is_plain(r)}
+    found = []
+    for run in runs:
+        marker = next((m for m in markers if m in run.env), None)
+        if marker is not None:
+            base_env, setting = run.env.split(marker, 1)
+            base = plain.get((run.machine, base_env, run.commit))
+            found.append(Variant(run, marker, base_env, setting, base))
+    return found
 
 
 def allocator_of(run: Run) -> Optional[str]:
