@@ -15,7 +15,7 @@ from .common import skip_unless_fits, with_attributes
 
 class OverControl:
     """Time of the path over time of its control (`allocbench.catalog.CONTROLS`), uint8 1-D:
-    the median of the per-round ratios, each sample long enough for the clock (5 ms), 11 to 41
+    the median of the per-round ratios, each sample long enough for the clock (5 ms), 5 to 41
     rounds. The process gets no transparent huge pages meanwhile: numpy advises them for its
     large arrays and numba's runtime does not, so otherwise the ratio would follow how many
     huge pages the kernel has free at the moment, not numba's code."""

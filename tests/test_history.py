@@ -10,7 +10,7 @@ import pytest
 
 from allocbench.catalog import ALLOCATORS
 from allocbench.history import environments, ledger, releases, selection
-from benchmarks import bench_alloc
+from benchmarks import bench_alloc, bench_compile, bench_threads
 
 
 @pytest.fixture(scope="module")
@@ -129,6 +129,51 @@ def test_bridge_envs_exist_and_join_series(envs):
     rest = [e for e in envs if e.name not in selection.BRIDGE_ENVS and not e.tunables]
     for release in selection.choose(table, None):
         assert any(e.supports(release) for e in rest), release.numba
+
+
+def test_the_bridge_runs_where_the_series_meet(envs):
+    table = releases.load()
+    every = [r.numba for r in table]
+    planned = selection.plan(selection.choose(table, every), envs)
+    by_name = {e.name: chosen for e, chosen in planned.items()}
+    bridge = [r.numba for r in by_name[selection.BRIDGE_ENVS[0]]]
+    older = [r.numba for r in by_name["virtualenv-py3.8-numpy1.18.5"]]
+    newer = [r.numba for r in by_name["virtualenv-py3.11-numpy1.24.4"]]
+    can = [r.numba for r in table if _env(envs, selection.BRIDGE_ENVS[0]).supports(r)]
+    assert [v for v in can if v in older] == [v for v in bridge if v in older]
+    assert [v for v in bridge if v not in older] == [*newer[: selection.JOIN_RELEASES], every[-1]]
+    assert len(bridge) < len(can)
+    # Run on its own, nothing ends within its range: it runs all it can.
+    alone = selection.plan(selection.choose(table, every), [_env(envs, selection.BRIDGE_ENVS[0])])
+    assert [r.numba for r in next(iter(alone.values()))] == can
+
+
+def _env(envs, name):
+    return next(e for e in envs if e.name == name)
+
+
+def test_history_and_once_split_threads_and_compile_times_between_them():
+    history = [re.compile(r) for r in selection.history_benchmarks()]
+    once = [re.compile(r) for r in selection.once_benchmarks()]
+    names = [*_names(bench_threads.ThreadScaling, "track_parallel_efficiency"),
+             *_names(bench_compile.FirstCall, "timeraw_first_call"),
+             "bench_compile.ImportTime.timeraw_import_numba",
+             "bench_compile.ImportTime.timeraw_import_numpy"]  # fmt: skip
+    for name in names:
+        every_release = "'numba.zeros'" in name or name.endswith("import_numba")
+        where = (any(r.search(name) for r in history), any(r.search(name) for r in once))
+        assert where == (every_release, not every_release), name
+
+
+def test_the_fixed_np_zeros_grid_is_measured_for_the_newest_release_only(envs):
+    fixed = [e for e in envs if e.switch or e.build]
+    assert fixed
+    for env in fixed:
+        assert not any("NumbaZerosOverNumpy" in r for r in selection.selection_for(env))
+        assert selection.newest_benchmarks(env, None) == [r"^bench_fix\.NumbaZerosOverNumpy\."]
+    plain = _env(envs, "virtualenv-py3.11-numpy1.24.4")
+    assert selection.newest_benchmarks(plain, None) == []
+    assert selection.newest_benchmarks(plain, plain) == selection.once_benchmarks()
 
 
 def test_dir_name_is_asvs_and_shared_with_tunables(envs):

@@ -39,11 +39,21 @@ def test_paired_ratio_flips_the_order_every_round():
 
 
 def test_a_sample_repeats_a_fast_call_until_it_lasts():
-    number = measure.calls_per_sample(lambda: np.empty(8), write=True, seconds=0.002)
-    assert number > 10
-    start = time.perf_counter()
-    measure.timer(lambda: np.empty(8), write=True, number=number)()
-    assert time.perf_counter() - start >= 0.001
+    number, one = measure.calls_per_sample(lambda: np.empty(8), write=True, seconds=0.002)
+    assert number > 10 and 0 < one < 0.002 / 10
+    assert number * one >= 0.002
+
+
+def test_a_slow_call_is_a_sample_on_its_own_and_timed_once():
+    calls = []
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.01)
+        return np.empty(8)
+
+    number, one = measure.calls_per_sample(slow, write=False, seconds=0.002)
+    assert (number, len(calls)) == (1, 1) and one >= 0.01
 
 
 def _huge_pages_disabled():

@@ -28,9 +28,13 @@ SAMPLE_SECONDS = 0.005
 #: Rounds of one sample each, both paths, in a ratio: as many as fit in BUDGET_SECONDS,
 #: within these bounds. In 8 fresh processes on the 2-core VM of the README (numba 0.68.1,
 #: numpy 2.4.6), every figure of bench_ratio stayed within 8% of itself this way; with one
-#: call per sample and 15 of them, within 31%.
-MIN_ROUNDS, MAX_ROUNDS = 11, 41
+#: call per sample and 15 of them, within 31%. The fewest rounds are taken where one call
+#: lasts a tenth of a second or more: those figures are page-fault bound and steady.
+MIN_ROUNDS, MAX_ROUNDS = 5, 41
 BUDGET_SECONDS = 1.0
+#: Calls of each path before timing: glibc's dynamic mmap threshold moves after the first
+#: free of a mapped block, and the second call sees where it settles.
+WARM_CALLS = 2
 
 
 def _figures(top: float, bottom: float, ratio: float) -> Dict[str, float]:
@@ -48,18 +52,18 @@ def ratio(
     """Time of `numerator` over `denominator` at `nbytes` (uint8, 1-D), both timed in this
     process, alternately: the median of per-round ratios, and each one's median seconds per
     call. With `write`, each call also writes every element. `rounds` is how many rounds (by
-    default as many as fit in about a second, 11 to 41). Without `huge_pages` the process gets
+    default as many as fit in about a second, 5 to 41). Without `huge_pages` the process gets
     no transparent huge pages meanwhile (numpy advises them for its large arrays, numba's
     runtime never does, and how many the kernel can supply changes from minute to minute)."""
     off = probes.huge_pages_off() if not huge_pages else contextlib.nullcontext()
     with off:
         allocs = [PATHS[p].bind((nbytes,), "uint8") for p in (numerator, denominator)]
         for alloc in allocs:
-            settle(alloc, write=write)
-        numbers = [calls_per_sample(a, write, SAMPLE_SECONDS) for a in allocs]
-        timers = [timer(a, write, n) for a, n in zip(allocs, numbers)]
+            settle(alloc, WARM_CALLS, write=write)
+        plans = [calls_per_sample(a, write, SAMPLE_SECONDS) for a in allocs]
+        timers = [timer(a, write, number) for a, (number, _) in zip(allocs, plans)]
         if rounds is None:
-            one_round = sum(t() for t in timers)
+            one_round = sum(number * one for number, one in plans)
             rounds = int(min(MAX_ROUNDS, max(MIN_ROUNDS, BUDGET_SECONDS / one_round)))
         return _figures(*paired_ratio(*timers, rounds))
 

@@ -35,7 +35,7 @@ from allocbench.history.scratch import remove_stale, scratch_folder
 from allocbench.history.selection import (
     BRIDGE_ENVS,
     choose,
-    once_benchmarks,
+    newest_benchmarks,
     once_environment,
     plan,
     selection_for,
@@ -237,14 +237,16 @@ def _run_all(
         if forget_stale_install(env_dir, root / "src" / "allocbench"):
             print(f"{each.name}: the package changed since it was installed; reinstalling")
         started = time.monotonic()
-        if options.bench is not None:
-            selection: Sequence[str] = options.bench
-        else:
-            selection = selection_for(each)
         versions = [r.numba for r in runnable]
-        _measure(root, env, each, versions, hashes, options, selection)
-        if options.bench is None and each == once:
-            _measure(root, env, each, versions[-1:], hashes, options, once_benchmarks())
+        if options.bench is not None:
+            _measure(root, env, each, versions, hashes, options, options.bench)
+        else:
+            selection, newest = selection_for(each), newest_benchmarks(each, once)
+            if len(versions) == 1:  # one asv run, one install
+                selection, newest = [*selection, *newest], []
+            _measure(root, env, each, versions, hashes, options, selection)
+            if newest:
+                _measure(root, env, each, versions[-1:], hashes, options, newest)
         print(f"{each.name}: {len(runnable)} releases in {time.monotonic() - started:.0f} s")
         done[each.name] = [r.numba for r in runnable]
     if not done:

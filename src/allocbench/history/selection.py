@@ -22,9 +22,12 @@ from allocbench.history.releases import Release, find
 #: The seed's version, the first with Python 3.9 wheels, the first with Python 3.11 wheels; the
 #: newest is added.
 DEFAULT_RELEASES = ("0.48.0", "0.53.1", "0.57.1")
-#: Environments that join the others' series (Python 3.10 runs 0.55-0.60 beside both Python 3.8
-#: and 3.11), which only `--all` or `--releases` needs: the default releases share none with it.
+#: Environments that join the others' series (Python 3.10 runs the releases of the Python 3.8
+#: series it can, and the first of the Python 3.11 series), which only `--all` or `--releases`
+#: needs: the default releases share none with it.
 BRIDGE_ENVS = ("virtualenv-py3.10-numpy1.22.4",)
+#: How many releases of the next series a bridge runs after an older series ends.
+JOIN_RELEASES = 2
 
 
 def _alternatives(params: Sequence[object]) -> str:
@@ -34,8 +37,8 @@ def _alternatives(params: Sequence[object]) -> str:
 def history_benchmarks() -> List[str]:
     """asv --bench regexes for the history: headline paths at the sizes around the cliff (their
     times, page faults and same-process ratios), the seed's own benchmarks, the cliff's
-    bisection, the compiled code's calls, allocation's scaling over threads, import and
-    compile times, and the machine facts."""
+    bisection, the compiled code's calls, numba's np.zeros's scaling over threads, the import
+    and first-call compile time of numba, and the machine facts."""
     paths, writers = _alternatives(HEADLINE_PATHS), _alternatives(WRITE_PATHS)
     sizes = _alternatives(size_labels(HISTORY_SIZES))
     return [
@@ -48,16 +51,18 @@ def history_benchmarks() -> List[str]:
         r"^bench_explain\.",
         rf"^bench_memory\.PageFaults\.track_(faults|pages_faulted)_alloc\(({paths}), ({sizes})\)$",
         r"^bench_ratio\.",
-        r"^bench_threads\.ThreadScaling\.",
-        r"^bench_compile\.",
+        r"^bench_threads\.ThreadScaling\.\w+\('numba\.zeros', ",
+        r"^bench_compile\.ImportTime\.timeraw_import_numba$",
+        r"^bench_compile\.FirstCall\.\w+\('numba\.zeros'\)$",
     ]
 
 
 def once_benchmarks() -> List[str]:
     """What the main job measures once, for the newest release in the newest plain
     environment: the fix against numpy's and numba's np.zeros, the seed's dense figure, numpy's
-    huge-page advice on and off, resident memory, the first call in a fresh process, and the
-    seconds per array from 1, 2 and all cores."""
+    huge-page advice on and off, resident memory, the first call in a fresh process, the
+    seconds per array from 1, 2 and all cores and the other paths' scaling over them, numpy's
+    import time and the fix's first call."""
     paths = _alternatives(HEADLINE_PATHS)
     return [
         r"^bench_fix\.Fix",
@@ -66,6 +71,9 @@ def once_benchmarks() -> List[str]:
         rf"^bench_memory\.ResidentMemory\.\w+\(({paths}), ",
         r"^bench_fresh\.",
         r"^bench_threads\.ThreadedAlloc\.",
+        r"^bench_threads\.ThreadScaling\.\w+\('(?!numba\.zeros')",
+        r"^bench_compile\.ImportTime\.timeraw_import_numpy$",
+        r"^bench_compile\.FirstCall\.\w+\('(?!numba\.zeros')",
     ]
 
 
@@ -87,8 +95,16 @@ def switch_benchmarks() -> List[str]:
         r"^bench_ratio\.",
         r"^bench_explain\.",
         r"^bench_machine\.",
-        r"^bench_fix\.NumbaZerosOverNumpy\.",
     ]
+
+
+def newest_benchmarks(env: Environment, once: Optional[Environment]) -> List[str]:
+    """What `env` measures for the newest release it runs only, beside `selection_for(env)`:
+    `once_benchmarks` in the `once` environment; with the run-time switch or the patched numba,
+    the fixed np.zeros against numpy's over the whole size grid (a minute per release)."""
+    if env == once:
+        return once_benchmarks()
+    return [r"^bench_fix\.NumbaZerosOverNumpy\."] if (env.switch or env.build) else []
 
 
 def allocator_benchmarks() -> List[str]:
@@ -119,12 +135,37 @@ def plan(
 ) -> Dict[Environment, List[Release]]:
     """For each environment, the chosen releases that can run in it; under glibc tunables or
     another malloc only the newest of them, since they change the allocator, not numba's code;
-    with `quick_variants` (the default job) the same for the switch and the patched build."""
+    with `quick_variants` (the default job) the same for the switch and the patched build. A
+    bridge runs only where the series meet (`bridge_releases`)."""
     runs = {env: [r for r in releases if env.supports(r)] for env in envs}
     newest_only = {
         env for env in envs if env.tunables or env.allocator or (quick_variants and not env.plain)
     }
-    return {env: chosen[-1:] if env in newest_only else chosen for env, chosen in runs.items()}
+    series = [chosen for env, chosen in runs.items() if env.plain and env.name not in BRIDGE_ENVS]
+    return {
+        env: chosen[-1:] if env in newest_only
+        else bridge_releases(chosen, series) if env.name in BRIDGE_ENVS
+        else chosen
+        for env, chosen in runs.items()
+    }  # fmt: skip
+
+
+def bridge_releases(
+    runnable: Sequence[Release], series: Sequence[Sequence[Release]]
+) -> List[Release]:
+    """Of the releases a bridge can run, those where the other `series` meet: the releases of
+    each series that ends before the bridge's newest, the first JOIN_RELEASES after its end, and
+    the newest. All of them where no series ends within the bridge's range."""
+    if not runnable:
+        return []
+    ended = [chosen for chosen in series if chosen and chosen[-1].key < runnable[-1].key]
+    if not ended:
+        return list(runnable)
+    keep = {runnable[-1].numba}
+    for chosen in ended:
+        after = [r for r in runnable if r.key > chosen[-1].key][:JOIN_RELEASES]
+        keep.update(r.numba for r in [*chosen, *after])
+    return [r for r in runnable if r.numba in keep]
 
 
 def choose(table: Sequence[Release], versions: Optional[Sequence[str]]) -> List[Release]:
