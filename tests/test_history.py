@@ -10,7 +10,7 @@ import pytest
 
 from allocbench.catalog import ALLOCATORS
 from allocbench.history import environments, ledger, releases, selection
-from benchmarks import bench_alloc, bench_compile, bench_threads
+from benchmarks import bench_alloc, bench_compile, bench_ratio, bench_threads
 
 
 @pytest.fixture(scope="module")
@@ -262,8 +262,11 @@ def test_the_switch_runs_the_releases_it_works_on_with_stock_numbas_measures(env
     # The default job measures the variants for the newest release only.
     planned = selection.plan(chosen, envs, quick_variants=True)
     assert [r.numba for r in planned[switched[0]]] == [table[-1].numba]
-    chosen = selection.selection_for(switched[0])
-    assert r"^bench_ratio\." in chosen and not any("bench_seed" in r for r in chosen)
+    chosen = [re.compile(r) for r in selection.selection_for(switched[0])]
+    ratios = [n for n in _names(bench_ratio.OverControl, "track_over_control")
+              if any(r.search(n) for r in chosen)]  # fmt: skip
+    assert {n.split("'")[1] for n in ratios} == {"numba.zeros", "numba.zeros_like"}
+    assert not any("bench_seed" in r.pattern for r in chosen)
     assert selection.once_environment(planned).plain
 
 

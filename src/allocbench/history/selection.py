@@ -12,6 +12,7 @@ from typing import Dict, List, Optional, Sequence
 from allocbench.catalog import (
     HEADLINE_PATHS,
     HISTORY_SIZES,
+    SWITCHED_PATHS,
     USE_HISTORY_SIZES,
     WRITE_PATHS,
     size_labels,
@@ -88,11 +89,11 @@ def once_environment(planned: Dict[Environment, List[Release]]) -> Optional[Envi
 
 def switch_benchmarks() -> List[str]:
     """For the environments with the run-time switch on or the patched numba: numba's np.zeros
-    made lazy, measured as stock numba is (times, page faults, same-process ratios, the
-    compiled code's calls)."""
+    made lazy, measured as stock numba is (times, page faults, the compiled code's calls), and
+    the same-process ratios of the paths it changes."""
     regexes = history_benchmarks()
     return [r for r in regexes if r.startswith((r"^bench_alloc", r"^bench_memory"))] + [
-        r"^bench_ratio\.",
+        rf"^bench_ratio\.OverControl\.\w+\(({_alternatives(SWITCHED_PATHS)}), ",
         r"^bench_explain\.",
         r"^bench_machine\.",
     ]
