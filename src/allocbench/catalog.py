@@ -110,9 +110,10 @@ CONTROLS = {
     "allocbench.zeros": "numpy.zeros",
 }
 
-#: The paths whose compiled code `allocbench explain` and bench_explain read.
 #: The paths the run-time switch and the patched numba change (numba's np.zeros, np.zeros_like).
 SWITCHED_PATHS = ("numba.zeros", "numba.zeros_like")
+
+#: The paths whose compiled code `allocbench explain` and bench_explain read.
 EXPLAINED_PATHS = ("numba.zeros", "numba.zeros_like", "numba.empty", "allocbench.zeros")
 
 #: numpy's huge-page advice on and off: numpy's paths, and numba's as the control.
