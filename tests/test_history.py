@@ -143,9 +143,13 @@ def test_the_bridge_runs_where_the_series_meet(envs):
     assert [v for v in can if v in older] == [v for v in bridge if v in older]
     assert [v for v in bridge if v not in older] == [*newer[: selection.JOIN_RELEASES], every[-1]]
     assert len(bridge) < len(can)
-    # Run on its own, nothing ends within its range: it runs all it can.
-    alone = selection.plan(selection.choose(table, every), [_env(envs, selection.BRIDGE_ENVS[0])])
-    assert [r.numba for r in next(iter(alone.values()))] == can
+    # Named on its own (as the workflow's job per environment does), it runs the same.
+    named = [_env(envs, selection.BRIDGE_ENVS[0])]
+    alone = selection.plan(selection.choose(table, every), named, every=envs)
+    assert [r.numba for r in alone[named[0]]] == bridge
+    # Where no series ends within its range, it runs all it can.
+    alone = selection.plan(selection.choose(table, every), named)
+    assert [r.numba for r in alone[named[0]]] == can
 
 
 def _env(envs, name):

@@ -176,7 +176,7 @@ def run(root: pathlib.Path, table: Sequence[Release], options: Options) -> Dict[
         print(f"release candidates: {', '.join(r.numba for r in candidates)}")
     chosen = candidates or choose(table, options.versions)
     envs = _environments(conf, table, options)
-    planned = plan(chosen, envs, quick_variants=options.versions is None)
+    planned = plan(chosen, envs, quick_variants=options.versions is None, every=environments(conf))
     if not any(planned.values()):
         if candidates:  # a candidate that cannot run here is no mistake of the caller's
             print(_nothing(chosen, envs))

@@ -132,17 +132,22 @@ def tunables_benchmarks() -> List[str]:
 
 
 def plan(
-    releases: Sequence[Release], envs: Sequence[Environment], quick_variants: bool = False
+    releases: Sequence[Release],
+    envs: Sequence[Environment],
+    quick_variants: bool = False,
+    every: Optional[Sequence[Environment]] = None,
 ) -> Dict[Environment, List[Release]]:
     """For each environment, the chosen releases that can run in it; under glibc tunables or
     another malloc only the newest of them, since they change the allocator, not numba's code;
     with `quick_variants` (the default job) the same for the switch and the patched build. A
-    bridge runs only where the series meet (`bridge_releases`)."""
+    bridge runs only where the series of the plain environments in `every` (by default `envs`)
+    meet (`bridge_releases`), so that naming it alone plans what the whole job would."""
     runs = {env: [r for r in releases if env.supports(r)] for env in envs}
     newest_only = {
         env for env in envs if env.tunables or env.allocator or (quick_variants and not env.plain)
     }
-    series = [chosen for env, chosen in runs.items() if env.plain and env.name not in BRIDGE_ENVS]
+    series = [[r for r in releases if env.supports(r)] for env in (envs if every is None else every)
+              if env.plain and env.name not in BRIDGE_ENVS]  # fmt: skip
     return {
         env: chosen[-1:] if env in newest_only
         else bridge_releases(chosen, series) if env.name in BRIDGE_ENVS
