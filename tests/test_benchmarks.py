@@ -227,6 +227,15 @@ def test_np_empty_in_prange_is_na():
         bench_threads.ThreadedAlloc().setup("numba.empty", "prange", "1", "64 KiB")
 
 
+@pytest.mark.parametrize("cls", [bench_threads.ThreadedAlloc, bench_threads.ThreadScaling])
+def test_prange_is_na_in_its_setup_where_numba_cannot_set_its_thread_count(cls, monkeypatch):
+    # numba 0.48 has no set_num_threads; asv counts NotImplementedError as n/a only in setup.
+    monkeypatch.setattr(threads, "can_set_threads", lambda: False)
+    counts = ("1",) if cls is bench_threads.ThreadedAlloc else ()
+    with pytest.raises(NotImplementedError, match="thread count"):
+        cls().setup("numba.zeros", "prange", *counts, "64 KiB")
+
+
 @pytest.mark.skipif(threads.cores() < 2, reason="one core")
 def test_parallel_efficiency_is_a_fraction():
     figures = threads.parallel_efficiency("allocbench.zeros", "threads", 64 * 1024, 2, rounds=3)

@@ -76,6 +76,8 @@ def loop(path: str, mode: str) -> Callable:
         raise NotImplementedError(
             "numba hoists np.empty out of a prange loop: it allocates once, not per iteration"
         )
+    if mode == "prange" and not can_set_threads():
+        raise NotImplementedError("this numba cannot set its thread count (numba 0.49 on)")
     key = (path, mode)
     if key not in _compiled:
         options = {"parallel": True} if mode == "prange" else {"nogil": True}
@@ -124,8 +126,6 @@ def seconds_per_array_timer(path: str, mode: str, nbytes: int, threads: int) -> 
     """A function that times one sample of `threads` threads allocating arrays of `nbytes`
     by `path` in `mode`, and returns the wall-clock seconds per array; each thread allocates
     enough arrays for the sample to last about 10 ms."""
-    if mode == "prange" and not can_set_threads():
-        raise NotImplementedError("this numba cannot set its thread count (numba 0.49 on)")
     allocate = loop(path, mode)
     # Calibrated on the serial loop, so that starting prange's threads is not counted in.
     serial, trial = loop(path, "threads"), 8
