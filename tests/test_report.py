@@ -233,3 +233,47 @@ def test_a_release_that_moved_a_tracked_ratio_is_named_and_noise_is_not(tmp_path
         _write(results, "box", hashes[version], env, _ratios(value))  # noise alone
     runs = report.collect(report.load(results), releases.load())
     assert report.release_steps(runs)[0].startswith("- **No release changed**")
+
+
+def _threads_and_startup(import_s, first_call_s, efficiency):
+    paths = [["'numba.zeros'", "'allocbench.zeros'"]]
+    scaling = [["'numba.zeros'"], ["'prange'", "'threads'"], [str(64 * MiB)]]
+    return {
+        Bench.IMPORT_NUMBA: [[import_s], [], "v", 0, 1.0],
+        Bench.FIRST_CALL: [[first_call_s, 0.3], paths, "v", 0, 1.0],
+        Bench.THREAD_SCALING: [[efficiency, 0.8], scaling, "v", 0, 1.0],
+    }
+
+
+def test_threads_import_and_first_call_are_reported_by_release(tmp_path, hashes):
+    results = tmp_path / "results"
+    env = "virtualenv-py3.11-numpy1.24.4"
+    _write(results, "box", hashes["0.57.1"], env, _threads_and_startup(0.2, 0.05, 0.5))
+    newest = _threads_and_startup(0.3, 0.25, 0.9)
+    # numba.zeros and allocbench.zeros, prange and threads, 1 and every core
+    newest[Bench.THREADED_ALLOC] = [
+        [0.02, 0.01, 0.02, 0.011, 1e-5, 2e-5, 1e-5, 3e-5],
+        [["'numba.zeros'", "'allocbench.zeros'"], ["'prange'", "'threads'"], ["'1'", "'all'"],
+         [str(64 * MiB)]], "v", 0, 1.0]  # fmt: skip
+    _write(results, "box", hashes["0.68.1"], env, newest)
+    text = report.write(results, tmp_path / "out", releases.load()).read_text()
+    assert (
+        f"- **From several threads** (numba 0.68.1, {env}, box), wall-clock time per 64 MiB "
+        "array, one thread / every core allocating at once: in a prange loop, numba.zeros "
+        "20 ms / 10 ms, allocbench.zeros 10 us / 20 us; from nogil functions in Python "
+        "threads, numba.zeros 20 ms / 11 ms, allocbench.zeros 10 us / 30 us."
+    ) in text
+    assert (f"in a prange loop, 64 MiB arrays on every core (1.0: the cores allocate that many "
+            f"times as fast as one): 0.50 (numba 0.57.1, {env}) to 0.90 (numba 0.68.1, {env}) "
+            f"over 2 runs.") in text  # fmt: skip
+    assert (f"- **`import numba`** takes 200 ms to 300 ms (a fresh interpreter each, medians of "
+            f"three); oldest to newest release: {env}: 200 ms (numba 0.57.1) to 300 ms "
+            f"(numba 0.68.1).") in text  # fmt: skip
+    assert "np.zeros (its compilation)** takes 50 ms to 250 ms" in text
+
+
+def test_threads_and_startup_not_measured_say_so():
+    from allocbench.report import threads_and_startup
+
+    assert threads_and_startup.threads([]) == ["Not measured in these results (`bench_threads`)."]
+    assert threads_and_startup.startup([]) == ["Not measured in these results (`bench_compile`)."]

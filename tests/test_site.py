@@ -57,6 +57,9 @@ def test_the_front_page_answers_from_the_results(front):
     assert 'src="answer/ratio_by_release.png"' in text
     assert (html / "answer" / "ratio_by_release.png").stat().st_size > 1000
     assert f"index.html#{Bench.ALLOC}?" in text
+    assert "From several threads; import and compile time" in text
+    assert f'href="index.html#{Bench.IMPORT_NUMBA}' in text
+    assert f'href="index.html#{Bench.THREAD_SCALING}?p-path=%27numba.zeros%27' in text
 
 
 def test_the_grid_lists_only_measured_benchmarks(front):

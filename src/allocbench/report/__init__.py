@@ -29,6 +29,11 @@ from allocbench.report.runs import (
     is_plain,
     variants,
 )
+from allocbench.report.threads_and_startup import startup, threads
+from allocbench.report.words import nbytes as _bytes
+from allocbench.report.words import seconds as _seconds
+from allocbench.report.words import span as _span
+from allocbench.report.words import times as _x
 from allocbench.results import ResultsError, load
 
 PathLike = Union[str, pathlib.Path]
@@ -38,32 +43,6 @@ THP_NAMES = {0: "never", 1: "madvise", 2: "always"}
 SLOW = 10.0
 #: Releases whose 256 MiB ratios stay within this factor of each other changed nothing.
 SAME = 3.0
-
-
-def _x(value: Optional[float], digits: int = 3) -> str:
-    if value is None:
-        return "n/a"
-    return f"{value:,.0f}x" if value >= 100 else f"{value:.{digits}g}x"
-
-
-def _bytes(value: Optional[float]) -> str:
-    if value is None:
-        return "n/a"
-    return f"{int(value):,} bytes ({value / MiB:.3f} MiB)"
-
-
-def _seconds(value: Optional[float]) -> str:
-    if value is None:
-        return "n/a"
-    for scale, unit in ((1, "s"), (1e-3, "ms"), (1e-6, "us")):
-        if value >= scale:
-            return f"{value / scale:.3g} {unit}"
-    return f"{value * 1e9:.3g} ns"
-
-
-def _span(values: Sequence[float], show) -> str:
-    low, high = min(values), max(values)
-    return show(low) if low == high else f"{show(low)} to {show(high)}"
 
 
 def grid_cliff(run: Run) -> Optional[int]:
@@ -504,6 +483,8 @@ def write(
     lines += ["## numba's np.zeros fixed: the run-time switch and the patched build", "",
               *switched(runs), ""]  # fmt: skip
     lines += ["## Other allocators in place of glibc's malloc", "", *allocators(runs), ""]
+    lines += ["## From several threads; import and compile time", "",
+              *threads(runs), *startup(runs), ""]  # fmt: skip
     for (machine_name, env), series in by_series(runs).items():
         lines += [f"## {env} on {machine_name}", "", *_cliff_table(series), ""]
     lines += ["## First call against steady state", "", *fresh_table(runs), ""]

@@ -6,7 +6,14 @@ import pathlib
 from typing import List, Optional, Sequence, Tuple
 
 from allocbench.catalog import MMAP_THRESHOLD_MAX, SWEEP_NS, Bench, MiB, format_size
-from allocbench.report.runs import FIXED, TUNED, Run, by_series, headline, is_plain
+from allocbench.report.runs import (
+    FIXED,
+    TUNED,
+    Run,
+    by_series,
+    headline,
+    newest_with,
+)
 
 
 def _pyplot():
@@ -81,14 +88,6 @@ def plot_ratio_by_release(runs: Sequence[Run], path: pathlib.Path) -> bool:
     return True
 
 
-def _newest_with(runs: Sequence[Run], benchmark: str) -> Optional[Run]:
-    """The run of the newest release (plain environment first) that measured `benchmark`."""
-    having = [r for r in runs if r.release and any(b == benchmark for b, _ in r.values)]
-    if not having:
-        return None
-    return max(having, key=lambda r: (is_plain(r), r.release.key, r.env))
-
-
 def _points(run: Run, benchmark: str, *prefix: object) -> List[Tuple[object, float]]:
     """(last parameter, value) of `benchmark` whose leading parameters are `prefix`, sorted."""
     return sorted(
@@ -110,7 +109,7 @@ def _save(fig, path: pathlib.Path) -> None:
 
 def plot_sweep(runs: Sequence[Run], path: pathlib.Path) -> bool:
     """The seed's own figure from bench_seed.SeedSweep: time per call against size in MiB."""
-    run = _newest_with(runs, Bench.SWEEP_NUMBA)
+    run = newest_with(runs, Bench.SWEEP_NUMBA)
     if run is None:
         return False
     plt = _pyplot()
@@ -144,7 +143,7 @@ def _by_size(ax, run: Run, benchmark: str, paths: Sequence[str], *rest: object) 
 
 def plot_faults(runs: Sequence[Run], path: pathlib.Path) -> bool:
     """Minor page faults per call, allocation alone, against size (bench_memory.PageFaults)."""
-    run = _newest_with(runs, Bench.FAULTS_ALLOC)
+    run = newest_with(runs, Bench.FAULTS_ALLOC)
     if run is None:
         return False
     plt = _pyplot()
@@ -162,7 +161,7 @@ def plot_faults(runs: Sequence[Run], path: pathlib.Path) -> bool:
 def plot_fix(runs: Sequence[Run], path: pathlib.Path) -> bool:
     """allocbench.zeros over numpy's np.zeros against size, alone and with every element
     written (bench_fix.FixAgainstNumpy), with the fix's targets."""
-    run = _newest_with(runs, Bench.FIX_NUMPY)
+    run = newest_with(runs, Bench.FIX_NUMPY)
     if run is None:
         return False
     plt = _pyplot()

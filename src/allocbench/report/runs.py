@@ -136,6 +136,14 @@ def by_series(runs: Sequence[Run]) -> Dict[Tuple[str, str], List[Run]]:
     return dict(grouped)
 
 
+def newest_with(runs: Sequence[Run], benchmark: str) -> Optional[Run]:
+    """The run of the newest release (plain environment first) that measured `benchmark`."""
+    having = [r for r in runs if r.release and any(b == benchmark for b, _ in r.values)]
+    if not having:
+        return None
+    return max(having, key=lambda r: (is_plain(r), r.release.key, r.env))
+
+
 def headline(run: Run) -> Optional[float]:
     """numba.zeros / numpy.zeros at 256 MiB, allocation alone: from the grid, else the cliff's
     same-process ratio."""

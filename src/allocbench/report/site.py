@@ -34,6 +34,7 @@ from allocbench.report import (
 )
 from allocbench.report import figures as plots
 from allocbench.report.runs import PATCHED, SWITCHED, Run, collect, is_plain, release_by_commit
+from allocbench.report.threads_and_startup import startup, threads
 from allocbench.results import ResultsError, load
 
 FRONT_PAGE = "answer.html"
@@ -245,6 +246,14 @@ def front_page(runs: Sequence[Run], assets: pathlib.Path) -> str:
                 link(Bench.WHOLE_BLOCK_FILLS), "memsets over the whole block in asv."),
         "<h3>The same runs under glibc tunables</h3>", _bullets(tunables(runs)),
         "<h3>Another malloc in place of glibc's</h3>", _bullets(allocators(runs)),
+        "<h3>From several threads; import and compile time</h3>",
+        _bullets(threads(runs) + startup(runs)),
+        _figure(None, "numba's np.zeros's parallel efficiency, release by release:",
+                link(Bench.THREAD_SCALING, params={"path": ["numba.zeros"]}),
+                "on every core in asv;"),
+        _figure(None, "", link(Bench.IMPORT_NUMBA), "import numba;"),
+        _figure(None, "", link(Bench.FIRST_CALL, params={"path": ["numba.zeros"]}),
+                "the first call of np.zeros inside @njit."),
     ]  # fmt: skip
     what = [
         _bullets(advice(runs)),
