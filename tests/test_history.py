@@ -224,11 +224,17 @@ def _first_commit_rule(conf, name):
         ("bench_memory.PageFaults.track_pages_faulted_alloc('numba.zeros', '64 KiB')", True),
         ("bench_ratio.OverControl.track_over_control('numba.zeros', '256 MiB')", True),
         ("bench_explain.CompiledCode.track_whole_block_fills('numba.zeros')", True),
-        # measured within 9% over 6 processes; the cheap allocations' scaling moved by 25-165%
+        # measured within 9% over 6 processes; the cheap allocations' scaling moved by 25-165%,
+        # and numba's np.zeros's at 64 KiB by 0.76-1.83 over numba 0.49-0.53 (Python 3.8)
         (
             "bench_threads.ThreadScaling.track_parallel_efficiency('numba.zeros', 'prange', "
             "'64 MiB')",
             True,
+        ),
+        (
+            "bench_threads.ThreadScaling.track_parallel_efficiency('numba.zeros', 'threads', "
+            "'64 KiB')",
+            False,
         ),
         (
             "bench_threads.ThreadScaling.track_parallel_efficiency('numba.empty', 'threads', "
