@@ -159,7 +159,7 @@ def _env(envs, name):
 def test_history_and_once_split_threads_and_compile_times_between_them():
     history = [re.compile(r) for r in selection.history_benchmarks()]
     once = [re.compile(r) for r in selection.once_benchmarks()]
-    names = [*_names(bench_threads.ThreadScaling, "track_parallel_efficiency"),
+    names = [*_names(bench_threads.ThreadScaling, "track_time_over_ideal"),
              *_names(bench_compile.FirstCall, "timeraw_first_call"),
              "bench_compile.ImportTime.timeraw_import_numba",
              "bench_compile.ImportTime.timeraw_import_numpy"]  # fmt: skip
@@ -227,22 +227,19 @@ def _first_commit_rule(conf, name):
         # measured within 9% over 6 processes; the cheap allocations' scaling moved by 25-165%,
         # and numba's np.zeros's at 64 KiB by 0.76-1.83 over numba 0.49-0.53 (Python 3.8)
         (
-            "bench_threads.ThreadScaling.track_parallel_efficiency('numba.zeros', 'prange', "
-            "'64 MiB')",
+            "bench_threads.ThreadScaling.track_time_over_ideal('numba.zeros', 'prange', '64 MiB')",
             True,
         ),
         (
-            "bench_threads.ThreadScaling.track_parallel_efficiency('numba.zeros', 'threads', "
-            "'64 KiB')",
+            "bench_threads.ThreadScaling.track_time_over_ideal('numba.zeros', 'threads', '64 KiB')",
             False,
         ),
         (
-            "bench_threads.ThreadScaling.track_parallel_efficiency('numba.empty', 'threads', "
-            "'64 KiB')",
+            "bench_threads.ThreadScaling.track_time_over_ideal('numba.empty', 'threads', '64 KiB')",
             False,
         ),
         (
-            "bench_threads.ThreadScaling.track_parallel_efficiency('allocbench.zeros', 'prange', "
+            "bench_threads.ThreadScaling.track_time_over_ideal('allocbench.zeros', 'prange', "
             "'64 KiB')",
             False,
         ),

@@ -297,7 +297,7 @@ class Bench:
     OVER_CONTROL = "bench_ratio.OverControl.track_over_control"
     WHOLE_BLOCK_FILLS = "bench_explain.CompiledCode.track_whole_block_fills"
     CALLOC_CALLS = "bench_explain.CompiledCode.track_calloc_calls"
-    THREAD_SCALING = "bench_threads.ThreadScaling.track_parallel_efficiency"
+    THREAD_SCALING = "bench_threads.ThreadScaling.track_time_over_ideal"
     THREADED_ALLOC = "bench_threads.ThreadedAlloc.track_seconds_per_array"
     IMPORT_NUMBA = "bench_compile.ImportTime.timeraw_import_numba"
     FIRST_CALL = "bench_compile.FirstCall.timeraw_first_call"

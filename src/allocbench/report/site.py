@@ -248,7 +248,8 @@ def front_page(runs: Sequence[Run], assets: pathlib.Path) -> str:
         "<h3>Another malloc in place of glibc's</h3>", _bullets(allocators(runs)),
         "<h3>From several threads; import and compile time</h3>",
         _bullets(threads(runs) + startup(runs)),
-        _figure(None, "numba's np.zeros's parallel efficiency, release by release:",
+        _figure(None, "numba's np.zeros's time on every core over perfect scaling, release by "
+                "release:",
                 link(Bench.THREAD_SCALING, params={"path": ["numba.zeros"]}),
                 "on every core in asv;"),
         _figure(None, "", link(Bench.IMPORT_NUMBA), "import numba;"),

@@ -20,8 +20,8 @@ _MODES = {"prange": "in a prange loop", "threads": "from nogil functions in Pyth
 
 def threads(runs: Sequence[Run]) -> List[str]:
     """Seconds per array of numba's np.zeros and allocbench.zeros from one thread and from every
-    core at once (the newest run that has them), and numba's np.zeros's parallel efficiency
-    over the releases measured."""
+    core at once (the newest run that has them), and how far numba's np.zeros falls short of
+    scaling over the cores, over the releases measured."""
     lines = []
     run = newest_with(runs, Bench.THREADED_ALLOC)
     if run is not None:
@@ -43,14 +43,15 @@ def threads(runs: Sequence[Run]) -> List[str]:
     for mode, how in _MODES.items():
         points = [(r, r.get(Bench.THREAD_SCALING, "numba.zeros", mode, THREAD_SIZE))
                   for r in runs if is_plain(r)]  # fmt: skip
-        points = [(r, e) for r, e in points if e is not None and r.release]
+        points = [(r, v) for r, v in points if v is not None and r.release]
         if len(points) > 1:
             low, high = min(points, key=lambda p: p[1]), max(points, key=lambda p: p[1])
             lines.append(
-                f"- **Parallel efficiency** of numba's np.zeros {how}, {format_size(THREAD_SIZE)} "
-                f"arrays on every core (1.0: the cores allocate that many times as fast as one): "
-                f"{low[1]:.2f} (numba {low[0].label}, {low[0].env}) to {high[1]:.2f} "
-                f"(numba {high[0].label}, {high[0].env}) over {len(points)} runs."
+                f"- **Scaling over the cores** of numba's np.zeros {how}, "
+                f"{format_size(THREAD_SIZE)} arrays, time on every core over perfect scaling "
+                f"(1.0: the cores allocate that many times as fast as one; the core count: no "
+                f"faster than one thread): {low[1]:.2f} (numba {low[0].label}, {low[0].env}) "
+                f"to {high[1]:.2f} (numba {high[0].label}, {high[0].env}) over {len(points)} runs."
             )
     return lines or ["Not measured in these results (`bench_threads`)."]
 
