@@ -307,6 +307,7 @@ def allocators(runs: Sequence[Run]) -> List[str]:
         if ratio is None:
             continue
         numba = run.get(Bench.ALLOC, "numba.zeros", HEADLINE_SIZE)
+        cliff_from = run.get(Bench.CLIFF_NUMBA)
         glibc_numba = base.get(Bench.ALLOC, "numba.zeros", HEADLINE_SIZE) if base else None
         if ratio < CLOSE:
             gain = numba / glibc_numba if numba and glibc_numba else None
@@ -319,7 +320,11 @@ def allocators(runs: Sequence[Run]) -> List[str]:
             + (f", {faults:,.0f} page faults per call" if faults is not None else "")
             + f"; numpy's np.zeros takes {_seconds(numpy)}"
             + (f", {_x(cost)} its time under glibc's malloc" if cost else "")
-            + f"; numba's np.zeros faults every page from {_bytes(run.get(Bench.CLIFF_NUMBA))}."
+            + (
+                f"; numba's np.zeros faults every page from {_bytes(cliff_from)}."
+                if cliff_from
+                else "; no cliff measured (bench_cliff is n/a under it)."
+            )
         )
     if not lines:
         return ["Not measured in these results (the LD_PRELOAD environments of asv.conf.json)."]
