@@ -175,6 +175,22 @@ def test_the_switch_is_reported_beside_stock_numba_and_kept_out_of_the_summary(t
             "instead of 65,538.") in text  # fmt: skip
     # The summary speaks of stock numba only: the switched run does not dilute "every release".
     assert "The slowdown is there in every release and environment measured" in text
+    # A second release: one sentence over both, with the ranges of their figures.
+    _write(results, "box", hashes["0.67.0"], base, {Bench.ALLOC: _alloc(0.3), **faults})
+    _write(
+        results,
+        "box",
+        hashes["0.67.0"],
+        base + "-ALLOCBENCH_PATCH_NUMBA_ZEROS1",
+        {Bench.ALLOC: _alloc(6.6e-5), Bench.FAULTS_ALLOC: [[3, 1], params, "v", 0, 1.0]},
+    )
+    text = report.write(results, tmp_path / "out", releases.load()).read_text()
+    assert (
+        f"- numba 0.67.0 to 0.68.1 (2 releases) with the run-time switch ({base}, box): at "
+        "256 MiB np.zeros inside @njit takes 1.1x to 2.2x numpy's time, 6,667x to 10,000x "
+        "as released; page faults per call: 1 to 3, instead of 65,538."
+    ) in text
+    assert text.count("with the run-time switch") == 1
 
 
 def _alloc_with(numpy_256, numba_256):
@@ -280,3 +296,17 @@ def test_threads_and_startup_not_measured_say_so():
 
     assert threads_and_startup.threads([]) == ["Not measured in these results (`bench_threads`)."]
     assert threads_and_startup.startup([]) == ["Not measured in these results (`bench_compile`)."]
+
+
+def test_the_ratio_by_release_plot_draws_stock_numba_under_glibc_only(tmp_path, hashes):
+    from allocbench.report import figures
+    from allocbench.results import load
+
+    results = tmp_path / "results"
+    base = "virtualenv-py3.11-numpy1.24.4"
+    for variant in ("-LD_PRELOADlibjemalloc.so.2", "-ALLOCBENCH_PATCH_NUMBA_ZEROS1"):
+        _write(results, "box", hashes["0.68.1"], base + variant, {Bench.ALLOC: _alloc(0.2)})
+    table = releases.load()
+    assert not figures.plot_ratio_by_release(runs.collect(load(results), table), tmp_path / "a.png")
+    _write(results, "box", hashes["0.68.1"], base, {Bench.ALLOC: _alloc(0.2)})
+    assert figures.plot_ratio_by_release(runs.collect(load(results), table), tmp_path / "b.png")

@@ -227,22 +227,31 @@ def tunables(runs: Sequence[Run]) -> List[str]:
 
 def switched(runs: Sequence[Run]) -> List[str]:
     """numba's own np.zeros where it is fixed (the run-time switch, the patched build), beside
-    the same machine, environment and release as it is."""
-    lines = []
+    the same machine, environment and release as it is: one sentence per fix, environment and
+    machine, over the releases it ran."""
+    groups: Dict[Tuple[str, str, str], List[Tuple[Run, float, Optional[Run]]]] = defaultdict(list)
     for run, marker, base_env, _, base in variants(runs, tuple(FIXED)):
-        if run.release is None:
-            continue
-        on, off = headline(run), headline(base) if base else None
-        if on is None:
-            continue
-        faults = run.get(Bench.FAULTS_ALLOC, "numba.zeros", HEADLINE_SIZE)
-        stock_faults = base.get(Bench.FAULTS_ALLOC, "numba.zeros", HEADLINE_SIZE) if base else None
+        on = headline(run)
+        if run.release is not None and on is not None:
+            groups[(marker, base_env, run.machine)].append((run, on, base))
+    lines = []
+    for (marker, base_env, machine), measured in groups.items():
+        measured.sort(key=lambda m: m[0].release.key)
+        labels = [run.label for run, _, _ in measured]
+        which = (f"numba {labels[0]}" if len(labels) == 1
+                 else f"numba {labels[0]} to {labels[-1]} ({len(labels)} releases)")  # fmt: skip
+        off = [headline(base) for _, _, base in measured if base and headline(base)]
+        faults = _values([run for run, _, _ in measured], Bench.FAULTS_ALLOC, "numba.zeros",
+                         HEADLINE_SIZE)  # fmt: skip
+        stock = _values([base for _, _, base in measured if base], Bench.FAULTS_ALLOC,
+                        "numba.zeros", HEADLINE_SIZE)  # fmt: skip
+        count = "{:,.0f}".format
         lines.append(
-            f"- numba {run.label} {FIXED[marker]} ({base_env}, {run.machine}): at 256 MiB "
-            f"np.zeros inside @njit takes {_x(on)} numpy's time"
-            + (f", {_x(off)} as released" if off else "")
-            + (f"; page faults per call: {faults:,.0f}" if faults is not None else "")
-            + (f", instead of {stock_faults:,.0f}" if stock_faults is not None else "")
+            f"- {which} {FIXED[marker]} ({base_env}, {machine}): at 256 MiB np.zeros inside "
+            f"@njit takes {_span([on for _, on, _ in measured], _x)} numpy's time"
+            + (f", {_span(off, _x)} as released" if off else "")
+            + (f"; page faults per call: {_span(faults, count)}" if faults else "")
+            + (f", instead of {_span(stock, count)}" if stock else "")
             + "."
         )
     if not lines:

@@ -6,14 +6,7 @@ import pathlib
 from typing import List, Optional, Sequence, Tuple
 
 from allocbench.catalog import MMAP_THRESHOLD_MAX, SWEEP_NS, Bench, MiB, format_size
-from allocbench.report.runs import (
-    FIXED,
-    TUNED,
-    Run,
-    by_series,
-    headline,
-    newest_with,
-)
+from allocbench.report.runs import Run, by_series, headline, is_plain, newest_with
 
 
 def _pyplot():
@@ -56,11 +49,12 @@ def plot_seed_figure(runs: Sequence[Run], path: pathlib.Path) -> Optional[str]:
 
 
 def plot_ratio_by_release(runs: Sequence[Run], path: pathlib.Path) -> bool:
-    """numba.zeros / numpy.zeros at 256 MiB against the numba release date."""
+    """numba.zeros / numpy.zeros at 256 MiB against the numba release date, stock numba under
+    glibc's malloc (the plain environments); each minor release named once, at its first
+    point."""
     series = {
         key: [(r.release.released, headline(r), r.label) for r in rs if r.release]
-        for key, rs in by_series(runs).items()
-        if not any(m in key[1] for m in (TUNED, *FIXED))
+        for key, rs in by_series([r for r in runs if is_plain(r)]).items()
     }
     series = {k: [p for p in v if p[1] is not None] for k, v in series.items()}
     series = {k: v for k, v in series.items() if v}
@@ -69,12 +63,16 @@ def plot_ratio_by_release(runs: Sequence[Run], path: pathlib.Path) -> bool:
     plt = _pyplot()
 
     fig, ax = plt.subplots(figsize=(9, 5))
+    named = set()
     for (machine, env), points in sorted(series.items()):
         ax.plot([p[0] for p in points], [p[1] for p in points], marker="o",
                 label=f"{env.replace('virtualenv-', '')} ({machine})")  # fmt: skip
-        for when, ratio, label in points:
-            ax.annotate(label, (when, ratio), fontsize=6, xytext=(2, 3),
-                        textcoords="offset points")  # fmt: skip
+        for when, ratio, label in sorted(points):
+            minor = label.rsplit(".", 1)[0]
+            if minor not in named:
+                named.add(minor)
+                ax.annotate(minor, (when, ratio), fontsize=7, xytext=(0, 6), ha="center",
+                            textcoords="offset points")  # fmt: skip
     ax.set_yscale("log")
     ax.set_ylim(1, 10 * max(p[1] for points in series.values() for p in points))
     ax.axhline(1, color="gray", lw=0.8)
