@@ -130,10 +130,9 @@ def candidates(page: dict, table: Sequence[Release]) -> List[Release]:
     and numpy from pip's resolver, as for a release."""
     finals = {parse_version(v).base_version for v in final_releases(page)}
     found = _uploads(page, candidates=True)
-    newer = [v for v in found if parse_version(v, candidate=True) > table[-1].key
-             and parse_version(v, candidate=True).base_version not in finals]  # fmt: skip
-    ordered = sorted(newer, key=lambda v: parse_version(v, candidate=True))
-    return [release_from_index(v, *found[v]) for v in ordered]
+    keys = {v: parse_version(v, candidate=True) for v in found}
+    newer = [v for v, key in keys.items() if key > table[-1].key and key.base_version not in finals]
+    return [release_from_index(v, *found[v]) for v in sorted(newer, key=keys.__getitem__)]
 
 
 def _kind(version: str) -> Optional[bool]:

@@ -142,11 +142,15 @@ def plan(
     with `quick_variants` (the default job) the same for the switch and the patched build. A
     bridge runs only where the series of the plain environments in `every` (by default `envs`)
     meet (`bridge_releases`), so that naming it alone plans what the whole job would."""
-    runs = {env: [r for r in releases if env.supports(r)] for env in envs}
+
+    def runnable(env: Environment) -> List[Release]:
+        return [r for r in releases if env.supports(r)]
+
+    runs = {env: runnable(env) for env in envs}
     newest_only = {
         env for env in envs if env.tunables or env.allocator or (quick_variants and not env.plain)
     }
-    series = [[r for r in releases if env.supports(r)] for env in (envs if every is None else every)
+    series = [runnable(env) for env in (envs if every is None else every)
               if env.plain and env.name not in BRIDGE_ENVS]  # fmt: skip
     return {
         env: chosen[-1:] if env in newest_only

@@ -240,7 +240,7 @@ def switched(runs: Sequence[Run]) -> List[str]:
         labels = [run.label for run, _, _ in measured]
         which = (f"numba {labels[0]}" if len(labels) == 1
                  else f"numba {labels[0]} to {labels[-1]} ({len(labels)} releases)")  # fmt: skip
-        off = [headline(base) for _, _, base in measured if base and headline(base)]
+        off = [q for q in (headline(base) for _, _, base in measured if base) if q]
         faults = _values([run for run, _, _ in measured], Bench.FAULTS_ALLOC, "numba.zeros",
                          HEADLINE_SIZE)  # fmt: skip
         stock = _values([base for _, _, base in measured if base], Bench.FAULTS_ALLOC,

@@ -40,10 +40,10 @@ def threads(runs: Sequence[Run]) -> List[str]:
             lines.append(f"- **From several threads** (numba {run.label}, {run.env}, "
                          f"{run.machine}), wall-clock time per {size} array, one thread / every "
                          f"core allocating at once: " + "; ".join(parts) + ".")  # fmt: skip
+    plain = [r for r in runs if is_plain(r)]
     for mode, how in _MODES.items():
-        points = [(r, r.get(Bench.THREAD_SCALING, "numba.zeros", mode, THREAD_SIZE))
-                  for r in runs if is_plain(r)]  # fmt: skip
-        points = [(r, v) for r, v in points if v is not None and r.release]
+        points = [(r, r.get(Bench.THREAD_SCALING, "numba.zeros", mode, THREAD_SIZE)) for r in plain]
+        points = [(r, v) for r, v in points if v is not None]
         if len(points) > 1:
             low, high = min(points, key=lambda p: p[1]), max(points, key=lambda p: p[1])
             lines.append(
@@ -60,27 +60,25 @@ def startup(runs: Sequence[Run]) -> List[str]:
     """`import numba` and the first call of an @njit np.zeros function, from the oldest to
     the newest release of each series (medians of three fresh interpreters)."""
     lines = []
+    plain = [r for r in runs if is_plain(r)]
     for what, benchmark, params in (
         ("`import numba`", Bench.IMPORT_NUMBA, ()),
         ("The first call of an @njit function allocating with np.zeros (its compilation)",
          Bench.FIRST_CALL, ("numba.zeros",)),
     ):  # fmt: skip
-        ends = []
-        for (_, env), series in by_series([r for r in runs if is_plain(r)]).items():
-            points = [(r, r.get(benchmark, *params)) for r in series if r.release]
-            points = [(r, v) for r, v in points if v is not None]
+        ends, every = [], []
+        for (_, env), series in by_series(plain).items():
+            points = [(r, r.get(benchmark, *params)) for r in series]
+            points = sorted(((r, v) for r, v in points if v is not None),
+                            key=lambda p: p[0].release.key)  # fmt: skip
             if not points:
                 continue
-            first, last = (
-                min(points, key=lambda p: p[0].release.key),
-                max(points, key=lambda p: p[0].release.key),
-            )
+            every += [v for _, v in points]
+            first, last = points[0], points[-1]
             ends.append(f"{env}: {seconds(first[1])} (numba {first[0].label})"
                         + (f" to {seconds(last[1])} (numba {last[0].label})"
                            if last is not first else ""))  # fmt: skip
         if ends:
-            every = [v for r in runs if is_plain(r) for v in [r.get(benchmark, *params)]
-                     if v is not None]  # fmt: skip
             lines.append(f"- **{what}** takes {span(every, seconds)} (a fresh interpreter each, "
                          f"medians of three); oldest to newest release: " + "; ".join(ends)
                          + ".")  # fmt: skip
