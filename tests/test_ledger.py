@@ -1,9 +1,13 @@
 """The release ledger: built from a small table in a temporary directory."""
 
+import os
+import pathlib
+import stat
 import subprocess
 
 import pytest
 
+from allocbench.cli import main
 from allocbench.history import ledger, releases
 from allocbench.history.releases import Release
 
@@ -41,7 +45,20 @@ def test_one_commit_per_release_in_order_with_dates_and_tags(tmp_path):
     assert _git(repo, "rev-parse", "0.57.1^{commit}") == hashes[1]
     assert _git(repo, "rev-parse", "0.57.1^") == hashes[0]
     assert _git(repo, "show", f"{hashes[1]}:{ledger.VERSION_FILE}") == "0.57.1"
-    assert (repo / ledger.VERSION_FILE).read_text() == "0.68.1\n"  # work tree at the tip
+    assert _git(repo, "config", "--local", ledger.MARK) == "true"
+    assert [p.name for p in repo.iterdir()] == [".git"]  # no work tree is ever written
+
+
+def test_asv_checks_out_the_ledgers_commits_in_a_clone_of_its_own(tmp_path):
+    """What asv does with a local repository (asv.plugins.git.Git.checkout): a shared clone,
+    then a forced checkout of the commit; the ledger's own work tree plays no part."""
+    hashes = ledger.build(small_table(), tmp_path / "ledger")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", "--shared", "--recursive",
+                    str(tmp_path / "ledger"), str(clone)], check=True)  # fmt: skip
+    for version, sha in zip(["0.48.0", "0.57.1", "0.68.1"], hashes):
+        _git(clone, "checkout", "--quiet", "-f", sha)
+        assert (clone / ledger.VERSION_FILE).read_text() == version + "\n"
 
 
 def test_same_table_same_hashes_anywhere(tmp_path):
@@ -135,3 +152,209 @@ def test_the_table_itself_refuses_candidates():
     text = releases.format_table([_candidate("0.69.0rc1")])
     with pytest.raises(releases.TableError, match="final releases only"):
         releases.parse_table(text)
+
+
+# --- only its own repository ------------------------------------------------------------------
+
+USER = {"GIT_AUTHOR_NAME": "A User", "GIT_AUTHOR_EMAIL": "user@example.invalid",
+        "GIT_COMMITTER_NAME": "A User", "GIT_COMMITTER_EMAIL": "user@example.invalid"}  # fmt: skip
+LEDGER = {"GIT_AUTHOR_NAME": ledger.IDENTITY["name"], "GIT_AUTHOR_EMAIL": ledger.IDENTITY["email"],
+          "GIT_COMMITTER_NAME": ledger.IDENTITY["name"],
+          "GIT_COMMITTER_EMAIL": ledger.IDENTITY["email"]}  # fmt: skip
+
+
+def _git_as(repo, who, *args):
+    """git in a repository this test made, with no user or system config, as `who`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1", **who)
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
+                          check=True, env=env).stdout.strip()  # fmt: skip
+
+
+def _snapshot(root):
+    """Every file, link and folder under `root` (its .git too), with its bytes and mode."""
+    found = {}
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = pathlib.Path(folder, name)
+            info = path.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                found[str(path)] = ("link", os.readlink(path))
+            elif stat.S_ISDIR(info.st_mode):
+                found[str(path)] = ("dir", info.st_mode)
+            else:
+                found[str(path)] = (info.st_mode, path.read_bytes())
+    return found
+
+
+def _users_repository(path, branch="master"):
+    """A user's own repository: two commits on `branch`, an edit staged, another not, a file
+    not tracked."""
+    path.mkdir()
+    _git_as(path, USER, "init", "--quiet", f"--initial-branch={branch}")
+    (path / "paper.tex").write_text("draft 1\n")
+    _git_as(path, USER, "add", "paper.tex")
+    _git_as(path, USER, "commit", "--quiet", "-m", "first draft")
+    (path / "paper.tex").write_text("draft 2\n")
+    _git_as(path, USER, "commit", "--quiet", "-am", "second draft")
+    (path / "data.csv").write_text("1,2\n")
+    _git_as(path, USER, "add", "data.csv")
+    (path / "paper.tex").write_text("draft 3, not committed yet\n")
+    (path / "notes.txt").write_text("untracked\n")
+    return path
+
+
+def _one_line_refusal(capsys, argv):
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("allocbench ledger: ") and err.count("\n") == 1, err
+    return err
+
+
+@pytest.mark.parametrize("branch", ["master", "main"])
+def test_a_users_repository_is_refused_and_left_exactly_as_it_was(tmp_path, capsys, branch):
+    repo = _users_repository(tmp_path / "mine", branch)
+    before = _snapshot(repo)
+    err = _one_line_refusal(capsys, ["ledger", "--dir", str(repo)])
+    assert f"{repo} is a git repository that allocbench did not make" in err
+    assert _snapshot(repo) == before
+    assert (repo / "paper.tex").read_text() == "draft 3, not committed yet\n"
+    assert _git_as(repo, USER, "symbolic-ref", "HEAD") == f"refs/heads/{branch}"
+    assert _git_as(repo, USER, "branch", "--list", "--format=%(refname:short)") == branch
+
+
+@pytest.mark.parametrize("name", ["", "   "])
+def test_an_empty_dir_is_refused_even_in_a_repository(tmp_path, capsys, monkeypatch, name):
+    repo = _users_repository(tmp_path / "mine", "main")
+    monkeypatch.chdir(repo)
+    before = _snapshot(repo)
+    err = _one_line_refusal(capsys, ["ledger", "--dir", name])
+    assert "--dir is empty" in err
+    assert _snapshot(repo) == before
+    with pytest.raises(ledger.LedgerError, match="empty name"):
+        ledger.build(small_table(), name)
+    assert _snapshot(repo) == before
+
+
+def test_the_current_folder_by_name_is_refused_when_it_is_not_a_ledger(tmp_path, monkeypatch,
+                                                                       capsys):  # fmt: skip
+    repo = _users_repository(tmp_path / "mine")
+    monkeypatch.chdir(repo)
+    before = _snapshot(repo)
+    assert "did not make" in _one_line_refusal(capsys, ["ledger", "--dir", "."])
+    assert _snapshot(repo) == before
+
+
+def test_a_work_tree_whose_repository_is_elsewhere_is_refused(tmp_path):
+    repo = _users_repository(tmp_path / "mine", "main")
+    linked = tmp_path / "linked"
+    _git_as(repo, USER, "worktree", "add", "--quiet", "-b", "other", str(linked))
+    before = _snapshot(tmp_path)
+    with pytest.raises(ledger.LedgerError, match="repository is elsewhere"):
+        ledger.build(small_table(), linked)
+    with pytest.raises(ledger.LedgerError, match=r"inside a \.git folder"):
+        ledger.build(small_table(), repo / ".git" / "ledger")
+    assert _snapshot(tmp_path) == before
+
+
+def _legacy_ledger(path, rows=SMALL):
+    """A ledger as allocbench made it before the mark: no mark, work tree reset to main."""
+    hashes = ledger.build(small_table(rows), path)
+    _git_as(path, USER, "config", "--unset", ledger.MARK)
+    _git_as(path, USER, "reset", "--quiet", "--hard", "main")
+    return hashes
+
+
+def test_a_ledger_made_before_the_mark_is_adopted_and_extended(tmp_path):
+    repo = tmp_path / "ledger"
+    old = _legacy_ledger(repo, SMALL[:2])
+    assert not ledger.is_marked(repo) and ledger.not_a_ledger(repo) is None
+    new = ledger.build(small_table(), repo)
+    assert new[:2] == old and len(new) == 3
+    assert ledger.is_marked(repo)
+    assert (repo / ledger.VERSION_FILE).read_text() == "0.57.1\n"  # its work tree as it was
+    assert ledger.build(small_table(), repo) == new
+
+
+def _stray_commit(repo, who, files, branch="main"):
+    """A commit on `branch` of the test's own repository holding `files`."""
+    entries = ""
+    for name, text in files.items():
+        blob = subprocess.run(
+            ["git", "-C", str(repo), "hash-object", "-w", "--stdin"],
+            input=text,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        entries += f"100644 blob {blob.strip()}\t{name}\n"
+    tree = subprocess.run(["git", "-C", str(repo), "mktree"], input=entries,
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    tip = _git_as(repo, who, "commit-tree", tree, "-p", branch, "-m", "stray")
+    _git_as(repo, who, "update-ref", f"refs/heads/{branch}", tip)
+
+
+def _uncommitted(repo):
+    (repo / ledger.VERSION_FILE).write_text("my own notes\n")
+
+
+def _untracked(repo):
+    (repo / "notes.txt").write_text("mine\n")
+
+
+def _staged(repo):
+    (repo / "notes.txt").write_text("mine\n")
+    _git_as(repo, USER, "add", "notes.txt")
+
+
+def _foreign_commit(repo):
+    _stray_commit(repo, USER, {ledger.VERSION_FILE: "0.68.1\n"})
+
+
+def _foreign_file(repo):
+    _stray_commit(repo, LEDGER, {ledger.VERSION_FILE: "0.68.1\n", "notes.txt": "mine\n"})
+
+
+def _other_branch(repo):
+    _git_as(repo, USER, "branch", "work", "main")
+
+
+def _detached(repo):
+    _git_as(repo, USER, "checkout", "--quiet", "--detach", "main")
+
+
+def _stash(repo):
+    _uncommitted(repo)
+    _git_as(repo, USER, "stash", "--quiet")
+
+
+@pytest.mark.parametrize(
+    "change, why",
+    [
+        (_uncommitted, "changes not committed"),
+        (_untracked, "changes not committed"),
+        (_staged, "changes not committed"),
+        (_foreign_commit, "not written by the ledger"),
+        (_foreign_file, "hold notes.txt"),
+        (_other_branch, "refs/heads/work"),
+        (_detached, "HEAD is not on a branch"),
+        (_stash, "refs/stash"),
+    ],
+)
+def test_an_unmarked_repository_that_is_not_provably_a_ledger_is_refused(tmp_path, change, why):
+    repo = tmp_path / "ledger"
+    _legacy_ledger(repo)
+    change(repo)
+    before = _snapshot(repo)
+    with pytest.raises(ledger.LedgerError, match=why):
+        ledger.build(small_table(), repo)
+    assert _snapshot(repo) == before
+
+
+def test_an_unmarked_empty_repository_is_refused(tmp_path, capsys):
+    repo = tmp_path / "new"
+    repo.mkdir()
+    _git_as(repo, USER, "init", "--quiet", "--initial-branch=main")
+    before = _snapshot(repo)
+    assert "it has no commits" in _one_line_refusal(capsys, ["ledger", "--dir", str(repo)])
+    assert _snapshot(repo) == before

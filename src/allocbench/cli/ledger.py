@@ -13,7 +13,11 @@ class Ledger(Command):
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         add_table_option(parser)
-        parser.add_argument("--dir", default=".asv/ledger", help="where the ledger lives")
+        parser.add_argument(
+            "--dir",
+            default=".asv/ledger",
+            help="where the ledger lives: a folder allocbench made, or a new or empty one",
+        )
         parser.add_argument(
             "--candidates",
             action="store_true",
@@ -23,7 +27,11 @@ class Ledger(Command):
     def run(self, args: argparse.Namespace) -> int:
         from allocbench.history import ledger, pypi, releases
 
+        if not args.dir.strip():
+            raise ledger.LedgerError("--dir is empty: name the ledger's folder (the current "
+                                     "folder is never taken for it)")  # fmt: skip
         table = releases.load(args.table)
+        ledger.open_ledger(args.dir)  # a folder that is not the ledger's: refused before the index
         candidates = pypi.candidates(pypi.fetch_project(), table) if args.candidates else []
         ledger.build(table, args.dir, candidates)
         for row in ledger.commits(args.dir):
