@@ -3,7 +3,8 @@
 import subprocess
 import sys
 
-ASV = [sys.executable, "-m", "asv"]
+# asv as the history runs it: its results files written atomically.
+ASV = [sys.executable, "-m", "allocbench.history.asv_command"]
 ENV = ("3.11", "1.24.4")
 RELEASES = ("0.48.0", "0.57.1", "0.68.1")
 BENCH = [r"^bench_seed\.SeedPlot", r"^bench_memory\.ResidentMemory\.track_resident_added\("

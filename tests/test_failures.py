@@ -10,7 +10,7 @@ import pytest
 
 from allocbench.cli import main
 from allocbench.cli.base import Command
-from allocbench.history.damaged import set_aside_damaged
+from allocbench.results.damaged import set_aside_damaged
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -90,7 +90,7 @@ def test_a_damaged_results_file_is_set_aside_not_deleted(tmp_path):
     good.write_text(json.dumps({"machine": "box", "version": 1}))
     bad = results / "box" / "01234567-env.json"
     bad.write_text('{"results": {"trunc')  # what a full disk leaves
-    moved = set_aside_damaged(results)
+    moved = [path for path, _ in set_aside_damaged(results)]
     assert [p.name for p in moved] == [bad.name] and not bad.exists() and good.exists()
     assert moved[0].read_text() == '{"results": {"trunc'
     assert moved[0].is_relative_to(tmp_path / "damaged")

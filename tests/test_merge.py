@@ -121,13 +121,15 @@ def test_a_file_in_two_sources_keeps_every_benchmark_and_the_newer_measurement(
     assert f"kept {new}'s (newer), dropped {old}'s" in out
 
 
-def test_a_newer_value_that_is_not_a_number_never_replaces_a_measurement(tmp_path, capsys):
+def test_a_value_that_is_not_a_number_is_refused_as_ratio_and_report_refuse_it(tmp_path, capsys):
     old = _tree(tmp_path / "old", files={(COMMIT, ENV): {"b.T.time_a": (1.0, 1000)}})
     new = _tree(tmp_path / "new", files={(COMMIT, ENV): {"b.T.time_a": ("abc", 5000)}})
-    assert main(["merge", str(new), str(old), "--into", str(tmp_path / "out")]) == 0
-    assert _read(tmp_path / "out")["results"]["b.T.time_a"][0] == [1.0]
-    out = capsys.readouterr().out
-    assert f"kept {old}'s (the other is not a measurement (a value that is not a number: " in out
+    assert main(["merge", str(new), str(old), "--into", str(tmp_path / "out")]) == 1
+    merge_said = capsys.readouterr().err
+    assert "b.T.time_a has a value that is not a number: 'abc'" in merge_said
+    assert not (tmp_path / "out").exists()
+    assert main(["ratio", "--results", str(new)]) == 1
+    assert "b.T.time_a has a value that is not a number: 'abc'" in capsys.readouterr().err
 
 
 def test_identical_copies_merge_silently_and_unchanged(tmp_path, capsys):
@@ -196,12 +198,12 @@ def _only_benchmarks_json(src):
     "spoil, message",
     [
         (None, "no such results directory"),
-        (_not_json, "notes.json: not asv's JSON"),
+        (_not_json, "notes.json: not JSON"),
         (_foreign_json, "notes.json: not an asv results file of version 2"),
         (_stray_file, "README.md: not part of an asv results directory"),
         (_wrong_machine_json, "machine.json: names machine 'other'"),
         (_misnamed_results, "asv would name this result 01234567-"),
-        (_results_of_another_machine, "not an asv results file of machine 'box'"),
+        (_results_of_another_machine, "its machine is 'other', not its folder's 'box'"),
         (_only_benchmarks_json, "holds no asv results"),
     ],
 )

@@ -7,11 +7,13 @@ import pytest
 from allocbench import results
 from allocbench.catalog import MiB
 from allocbench.cli import main
+from allocbench.results.rules import result_filename
 
 COLUMNS = ["result", "params", "version", "started_at", "duration"]
 
 
-def _write(directory, name, results_dict, machine="box", env="virtualenv-py3.11-numba0.68.1"):
+def _write(directory, results_dict, machine="box", env="virtualenv-py3.11-numba0.68.1"):
+    """A results file as asv writes it: named by its commit and environment."""
     folder = directory / machine
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "machine.json").write_text(json.dumps({"machine": machine, "version": 1}))
@@ -26,7 +28,7 @@ def _write(directory, name, results_dict, machine="box", env="virtualenv-py3.11-
         "results": results_dict,
         "version": 2,
     }
-    (folder / name).write_text(json.dumps(data))
+    (folder / result_filename("abc123", env)).write_text(json.dumps(data))
 
 
 def _alloc(values):
@@ -36,7 +38,7 @@ def _alloc(values):
 
 def test_records_and_ratio(tmp_path):
     name, entry = _alloc([2e-5, 1e-5, 0.2, 2e-5])
-    _write(tmp_path, "abc123-env.json", {name: entry, "bench_seed.X.time_y": [[0.5], [], "v"]})
+    _write(tmp_path, {name: entry, "bench_seed.X.time_y": [[0.5], [], "v"]})
     records = results.load(tmp_path)
     assert len(records) == 5
     assert results.Record("box", "virtualenv-py3.11-numba0.68.1", "abc123", name,
@@ -47,7 +49,7 @@ def test_records_and_ratio(tmp_path):
 
 def test_partial_results_skip_missing_values(tmp_path):
     name, entry = _alloc([None, 1e-5, 0.2, None])  # numpy.zeros at 256 MiB failed or was n/a
-    _write(tmp_path, "abc123-env.json", {name: entry})
+    _write(tmp_path, {name: entry})
     records = results.load(tmp_path)
     assert sum(r.value is None for r in records) == 2
     assert results.ratios(records) == []
@@ -65,8 +67,9 @@ def test_missing_and_empty_directories(tmp_path):
 @pytest.mark.parametrize(
     "content, message",
     [
-        ("{not json", "not an asv results file"),
-        (json.dumps({"results": {}}), "not an asv results file"),
+        ("{not json", "not JSON"),
+        (json.dumps({"results": {}}), "not an asv results file of version 2"),
+        (json.dumps({"version": 2, "results": {}}), "not an asv results file"),
     ],
 )
 def test_foreign_files_are_named(tmp_path, content, message):
@@ -79,14 +82,14 @@ def test_foreign_files_are_named(tmp_path, content, message):
 
 def test_value_count_mismatch_is_reported(tmp_path):
     name, entry = _alloc([1.0])
-    _write(tmp_path, "abc123-env.json", {name: entry})
+    _write(tmp_path, {name: entry})
     with pytest.raises(results.ResultsError, match="1 values for 4 parameter sets"):
         results.load(tmp_path)
 
 
 def test_ratio_command(tmp_path, capsys):
     name, entry = _alloc([2e-5, 1e-5, 0.2, 2e-5])
-    _write(tmp_path, "abc123-env.json", {name: entry})
+    _write(tmp_path, {name: entry})
     assert main(["ratio", "--results", str(tmp_path), "--json"]) == 0
     (row,) = json.loads(capsys.readouterr().out)
     assert row["ratio"] == pytest.approx(1e4)
@@ -97,21 +100,21 @@ def test_ratio_command(tmp_path, capsys):
 
 
 def test_a_result_that_is_not_a_list_is_refused(tmp_path):
-    _write(tmp_path, "abc123-env.json", {"bench_x.X.track_y": [7, [], "v"]})
+    _write(tmp_path, {"bench_x.X.track_y": [7, [], "v"]})
     with pytest.raises(results.ResultsError, match=r"malformed entry for bench_x\.X\.track_y"):
         results.load(tmp_path)
 
 
 def test_skipped_combinations_are_not_values(tmp_path):
     name, entry = _alloc([2e-5, float("nan"), 0.2, float("nan")])
-    _write(tmp_path, "abc123-env.json", {name: entry})
+    _write(tmp_path, {name: entry})
     assert [r.value for r in results.load(tmp_path)] == [2e-5, None, 0.2, None]
 
 
 def test_results_of_an_older_benchmark_version_are_left_out_as_asv_does(tmp_path):
     name, entry = _alloc([1.0, 2.0, 3.0, 4.0])
     entry[2] = "old-version"
-    _write(tmp_path, "abc123-env.json", {name: entry})
+    _write(tmp_path, {name: entry})
     assert len(results.load(tmp_path)) == 4
     current = {name: {"version": "new-version"}, "version": 2}
     (tmp_path / "benchmarks.json").write_text(json.dumps(current))

@@ -1,4 +1,8 @@
-"""``allocbench history``: asv over numba's releases, environment by environment, then the site."""
+"""``allocbench history``: asv over numba's releases, environment by environment, then the site.
+
+One run at a time per results directory (``history.lock``); files asv did not write whole are
+set aside first (``results.damaged``), so that their work is measured again.
+"""
 
 from __future__ import annotations
 
@@ -40,7 +44,8 @@ class History(Command):
         parser.add_argument("--machine", help="asv machine name to record the results under")
 
     def run(self, args: argparse.Namespace) -> int:
-        from allocbench.history import job, releases
+        from allocbench.history import job, lock, releases
+        from allocbench.results.damaged import set_aside_damaged
 
         job.check_names(args.bench or [], args.machine)
         table = releases.load(args.table)
@@ -55,13 +60,21 @@ class History(Command):
             candidates=args.candidates,
         )
         root = pathlib.Path.cwd()
-        done = job.run(root, table, options)
-        for name, ran in done.items():
-            print(f"{name}: {', '.join(ran)}")
-        if options.publish:
-            from allocbench.report import site
+        prepared = job.prepare(root, table, options)
+        if prepared is None:
+            return 0
+        conf = prepared.conf
+        results_dir = root / conf.get("results_dir", "results")
+        with lock.hold(results_dir):
+            for path, why in set_aside_damaged(results_dir):
+                print(f"set aside {path}: {why}; its work is measured again")
+            done = job.measure(root, table, options, prepared)
+            for name, ran in done.items():
+                print(f"{name}: {', '.join(ran)}")
+            if options.publish:
+                from allocbench.report import site
 
-            conf = job.load_config(root)
-            page = site.publish(root / conf["html_dir"], root / conf["results_dir"], table)
-            print(f"Site written to {conf['html_dir']}; its front page is {page.relative_to(root)}")
+                page = site.publish(root / conf.get("html_dir", "html"), results_dir, table)
+                print(f"Site written to {conf.get('html_dir', 'html')}; its front page is "
+                      f"{page.relative_to(root)}")  # fmt: skip
         return 0

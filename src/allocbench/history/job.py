@@ -8,20 +8,16 @@ site. Results already on disk are kept and not measured again unless asked.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import pathlib
 import platform
 import re
-import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from allocbench.history import interpreters, ledger
-from allocbench.history.damaged import set_aside_damaged
+from allocbench.history import interpreters, ledger, session
 from allocbench.history.environments import (
     Environment,
     HistoryError,
@@ -41,23 +37,19 @@ from allocbench.history.selection import (
     selection_for,
 )
 
+#: asv's command line, with its results files written atomically.
+ASV = [sys.executable, "-m", "allocbench.history.asv_command"]
+
 
 def _run(command: List[str], root: pathlib.Path, env: dict, ok: Tuple[int, ...] = (0,)) -> int:
-    """Run `command` in a session of its own, so that Ctrl-C reaches this process only: asv and
-    its benchmark processes are then stopped quietly, and the interrupt goes on."""
+    """Run `command` in a session of its own, so that Ctrl-C, SIGTERM and SIGHUP reach this
+    process only: asv and every process it started are then stopped, and the stop goes on."""
     print("$ " + " ".join(command), flush=True)
     process = subprocess.Popen(command, cwd=root, env=env, start_new_session=True)
     try:
         code = process.wait()
-    except KeyboardInterrupt:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    except KeyboardInterrupt:  # Ctrl-C, or errors.Stopped for SIGTERM and SIGHUP
+        session.stop(process)
         raise
     if code not in ok:
         raise HistoryError(f"{' '.join(command[:4])} ... failed with exit status {code}")
@@ -92,6 +84,9 @@ def check_names(bench: Sequence[str], machine: Optional[str]) -> None:
     """Refuse, before any environment is built, a --bench regex that does not compile and a
     machine name that would not be one folder inside the results directory."""
     for regex in bench:
+        if not regex.strip():
+            raise HistoryError("--bench '': an empty regex would select every benchmark; "
+                               "leave --bench out for the history's selection")  # fmt: skip
         try:
             re.compile(regex)
         except re.error as exc:
@@ -116,25 +111,27 @@ def machine_identity(machine: Optional[str]) -> List[str]:
 
 
 def _environments(conf: dict, table: Sequence[Release], options: Options) -> list:
+    """The environments this run measures in: those named (each must run some release of the
+    table), or else those of the default job or of --releases where some release runs."""
     envs = environments(conf)
-    for each in envs:
-        if not any(each.supports(r) for r in table):
-            raise HistoryError(f"no release in the table runs in {each.name}")
     if options.envs:
         unknown = set(options.envs) - {e.name for e in envs}
         if unknown:
             raise HistoryError(f"no such environment: {', '.join(sorted(unknown))}; "
                                f"asv.conf.json has {', '.join(e.name for e in envs)}")  # fmt: skip
-        return [e for e in envs if e.name in options.envs]
-    if options.versions is None:
+        envs = [e for e in envs if e.name in options.envs]
+    elif options.versions is None:
         # The bridge only joins series; another malloc takes minutes per allocator: both run
         # with --all, or when named with --env.
-        return [e for e in envs if e.name not in BRIDGE_ENVS and not e.allocator]
-    return envs
+        envs = [e for e in envs if e.name not in BRIDGE_ENVS and not e.allocator]
+    for each in envs if options.envs else []:
+        if not any(each.supports(r) for r in table):
+            raise HistoryError(f"no release in the table runs in {each.name}")
+    return [e for e in envs if any(e.supports(r) for r in table)]
 
 
 def _asv_run_command(each, hashfile: str, options: Options, selection: Sequence[str]) -> List[str]:
-    command = [sys.executable, "-m", "asv", "run", "-E", each.name, f"HASHFILE:{hashfile}"]
+    command = [*ASV, "run", "-E", each.name, f"HASHFILE:{hashfile}"]
     # Samples kept, so that `asv compare` can use its statistics on any two releases.
     command += ["--show-stderr", "--record-samples"]
     command += ["--machine", options.machine] if options.machine else []
@@ -161,8 +158,21 @@ def _nothing(chosen: Sequence[Release], envs: Sequence) -> str:
             f"{', '.join(e.name for e in envs)}")  # fmt: skip
 
 
-def run(root: pathlib.Path, table: Sequence[Release], options: Options) -> Dict[str, List[str]]:
-    """Run the history job; {environment name: versions run}."""
+@dataclass(frozen=True)
+class Prepared:
+    """A history run checked and planned, before anything is written."""
+
+    conf: dict
+    #: the releases chosen, or the candidates found
+    chosen: List[Release]
+    candidates: List[Release]
+    envs: List[Environment]
+    planned: Dict[Environment, List[Release]]
+
+
+def prepare(root: pathlib.Path, table: Sequence[Release], options: Options) -> Optional[Prepared]:
+    """Check and plan a history run, writing nothing; None (said why) where there is nothing
+    to measure that is no mistake of the caller's, HistoryError where there is one."""
     conf = load_config(root)
     candidates: List[Release] = []
     if options.candidates:
@@ -172,7 +182,7 @@ def run(root: pathlib.Path, table: Sequence[Release], options: Options) -> Dict[
         if not candidates:
             print(f"no release candidate newer than numba {table[-1].numba} is on the package "
                   f"index: nothing to measure")  # fmt: skip
-            return {}
+            return None
         print(f"release candidates: {', '.join(r.numba for r in candidates)}")
     chosen = candidates or choose(table, options.versions)
     envs = _environments(conf, table, options)
@@ -180,10 +190,16 @@ def run(root: pathlib.Path, table: Sequence[Release], options: Options) -> Dict[
     if not any(planned.values()):
         if candidates:  # a candidate that cannot run here is no mistake of the caller's
             print(_nothing(chosen, envs))
-            return {}
+            return None
         raise HistoryError(_nothing(chosen, envs))
-    for path in set_aside_damaged(root / conf["results_dir"]):
-        print(f"set aside {path}: it did not parse, so its work is measured again")
+    return Prepared(conf, list(chosen), candidates, envs, planned)
+
+
+def measure(
+    root: pathlib.Path, table: Sequence[Release], options: Options, prepared: Prepared
+) -> Dict[str, List[str]]:
+    """Run a prepared history run; {environment name: versions run}."""
+    conf, candidates, envs = prepared.conf, prepared.candidates, prepared.envs
     built = ledger.build(table, root / conf["repo"], candidates)
     hashes = dict(zip((r.numba for r in [*table, *candidates]), built))
 
@@ -193,7 +209,13 @@ def run(root: pathlib.Path, table: Sequence[Release], options: Options) -> Dict[
     with scratch_folder() as scratch:
         env = dict(asv_environment(bindir), TMPDIR=str(scratch))
         context = _Context(root, conf, options, hashes, found, env)
-        return _run_all(context, chosen, envs, planned)
+        return _run_all(context, prepared.chosen, envs, prepared.planned)
+
+
+def run(root: pathlib.Path, table: Sequence[Release], options: Options) -> Dict[str, List[str]]:
+    """Prepare and run the history job; {environment name: versions run}."""
+    prepared = prepare(root, table, options)
+    return measure(root, table, options, prepared) if prepared else {}
 
 
 @dataclass(frozen=True)
@@ -218,9 +240,8 @@ def _run_all(
     """The body of `run`, inside its scratch folder."""
     root, conf, options, env = context.root, context.conf, context.options, context.env
     hashes, found = context.hashes, context.found
-    asv = [sys.executable, "-m", "asv"]
     if options.machine or not (pathlib.Path.home() / ".asv-machine.json").exists():
-        _run([*asv, "machine", "--yes", *machine_identity(options.machine)], root, env)
+        _run([*ASV, "machine", "--yes", *machine_identity(options.machine)], root, env)
 
     done: Dict[str, List[str]] = {}
     once = once_environment(planned)
@@ -252,5 +273,5 @@ def _run_all(
     if not done:
         raise HistoryError(_nothing(chosen, envs))
     if options.publish:
-        _run([*asv, "publish"], root, env)
+        _run([*ASV, "publish"], root, env)
     return done

@@ -1,7 +1,8 @@
 """Read an asv results directory into flat records (with asv's own reader); compare paths.
 
 One record per machine, environment, commit, benchmark and parameter combination. Anything
-that is not what asv writes gets a ResultsError naming the file, never a traceback.
+that is not what asv writes gets a ResultsError naming the file, never a traceback: every file
+is judged by ``allocbench.results.rules``, as the merge and the history judge it.
 """
 
 from __future__ import annotations
@@ -17,13 +18,12 @@ from asv import results as asv_results
 from asv import util as asv_util
 
 from allocbench.catalog import MiB, size_bytes
-from allocbench.errors import UserError
+from allocbench.results import rules
+from allocbench.results.rules import ResultsError, row_flaw
+
+__all__ = ["Record", "ResultsError", "load", "ratios", "row_flaw"]
 
 PathLike = Union[str, pathlib.Path]
-
-
-class ResultsError(UserError):
-    """The results directory is missing, empty, or holds something asv did not write."""
 
 
 @dataclass(frozen=True)
@@ -58,54 +58,22 @@ def _measured(value: object) -> Optional[float]:
     return float(value) if ok else None
 
 
-def row_flaw(columns: Sequence[str], row: list) -> Optional[str]:
-    """Why a benchmark's row of an asv results file is not a measurement (its result not a
-    list, not one value per parameter combination, a value that is not a number), or None.
-    asv's own reader pads or drops values that do not match, and keeps any value."""
-    entry = dict(zip(columns, row))
-    values, params = entry.get("result"), entry.get("params") or []
-    if values is None:
-        return None
-    if not isinstance(values, list):
-        return f"not a list: {values!r}"
-    expected = math.prod(len(p) for p in params)
-    if len(values) != expected:
-        return f"{len(values)} values for {expected} parameter sets"
-    for value in values:
-        number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if value is not None and not number:
-            return f"a value that is not a number: {value!r}"
-    return None
-
-
-def _check_values(path: pathlib.Path) -> None:
-    """Refuse a results file with a row that is not a measurement, naming file and benchmark."""
-    data = asv_util.load_json(str(path), api_version=asv_results.Results.api_version)
-    for benchmark, row in data["results"].items():
-        flaw = row_flaw(data["result_columns"], row)
-        if flaw and flaw.startswith("not a list"):
-            raise ResultsError(f"{path}: malformed entry for {benchmark} ({flaw})")
-        if flaw:
-            raise ResultsError(f"{path}: {benchmark} has {flaw}")
-
-
 def _current(root: pathlib.Path) -> Optional[dict]:
     """benchmarks.json of the results directory: the benchmarks as they are now, with their
     versions; None where there is none (then every result counts)."""
-    path = root / "benchmarks.json"
-    if not path.is_file():
+    path = root / rules.BENCHMARKS
+    if not path.exists():
         return None
-    try:
-        return asv_util.load_json(str(path), api_version=2)
-    except (asv_util.UserError, OSError, ValueError) as exc:
-        raise ResultsError(f"{path}: not asv's benchmarks.json ({exc})") from None
+    current = rules.read(path)
+    current.pop("version")
+    return current
 
 
 def _records_of(path: pathlib.Path, current: Optional[dict] = None) -> List[Record]:
     """The records of one results file, read by asv's own Results.load; with `current`, only
     the benchmarks that still exist at the version that was measured, as asv keeps them."""
     try:
-        _check_values(path)
+        rules.read(path)
         result = asv_results.Results.load(str(path))
         machine = result.params["machine"]
         keys = sorted(
@@ -138,9 +106,7 @@ def load(results_dir: PathLike) -> List[Record]:
     root = pathlib.Path(results_dir)
     if not root.is_dir():
         raise ResultsError(f"{root}: no such results directory; run the suite first")
-    files = sorted(
-        p for p in root.glob("*/*.json") if p.name not in ("machine.json", "benchmarks.json")
-    )
+    files = sorted(p for p in root.glob("*/*.json") if rules.kind_of(p) == "results")
     if not files:
         raise ResultsError(f"{root}: no results files in it; run the suite first")
     current = _current(root)

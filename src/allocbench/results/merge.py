@@ -17,61 +17,31 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import pathlib
 import shutil
 import tempfile
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
-from asv import results as asv_results
-
 from allocbench.errors import UserError
-from allocbench.results import row_flaw
+from allocbench.files import write_error
+from allocbench.results import rules
+from allocbench.results.rules import BENCHMARKS, MACHINE, ResultsError, result_filename
+
+__all__ = ["Merge", "MergeError", "Tree", "merge", "merge_results", "result_filename"]
 
 PathLike = Union[str, pathlib.Path]
-
-BENCHMARKS = "benchmarks.json"
-MACHINE = "machine.json"
-#: The "version" asv writes into each kind of file (asv 0.5 and 0.6).
-API_VERSIONS = {BENCHMARKS: 2, MACHINE: 1, "results": 2}
 
 
 class MergeError(UserError):
     """A source cannot be merged; the message names the file and says why."""
 
 
-def _load(path: pathlib.Path, kind: str) -> dict:
+def _load(path: pathlib.Path) -> dict:
+    """The checked contents of `path`, by the rule every reader of results follows."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise MergeError(f"{path}: not asv's JSON ({exc})") from None
-    if not isinstance(data, dict) or data.get("version") != API_VERSIONS[kind]:
-        raise MergeError(f"{path}: not an asv {kind} file of version {API_VERSIONS[kind]}")
-    return data
-
-
-def result_filename(commit: str, env: str) -> str:
-    """The name asv gives the results of `commit` in environment `env` (asv's own rule)."""
-    return os.path.basename(asv_results.get_filename("machine", commit, env))
-
-
-def _check_results(path: pathlib.Path, data: dict, machine: str) -> None:
-    try:
-        commit, env = data["commit_hash"], data["env_name"]
-        ok = (
-            isinstance(commit, str)
-            and isinstance(env, str)
-            and data["params"]["machine"] == machine
-            and isinstance(data["results"], dict)
-            and all(isinstance(c, str) for c in data["result_columns"])
-            and all(isinstance(row, list) for row in data["results"].values())
-        )
-    except (KeyError, TypeError):
-        ok = False
-    if not ok:
-        raise MergeError(f"{path}: not an asv results file of machine {machine!r}")
-    if path.name != result_filename(commit, env):
-        raise MergeError(f"{path}: asv would name this result {result_filename(commit, env)}")
+        return rules.read(path)
+    except ResultsError as exc:
+        raise MergeError(str(exc)) from None
 
 
 class Tree:
@@ -92,7 +62,7 @@ class Tree:
             raise MergeError(f"{tree.root}: no such results directory")
         for entry in sorted(tree.root.iterdir()):
             if entry.name == BENCHMARKS and entry.is_file():
-                tree.benchmarks = _load(entry, BENCHMARKS)
+                tree.benchmarks = _load(entry)
             elif entry.is_dir() and not entry.is_symlink():
                 tree._read_machine(entry)
             else:
@@ -104,17 +74,14 @@ class Tree:
     def _read_machine(self, folder: pathlib.Path) -> None:
         if not (folder / MACHINE).is_file():
             raise MergeError(f"{folder}: a machine's folder without {MACHINE}")
-        info = _load(folder / MACHINE, MACHINE)
-        if info.get("machine") != folder.name:
-            raise MergeError(f"{folder / MACHINE}: names machine {info.get('machine')!r}")
+        info = _load(folder / MACHINE)
         self.machines[folder.name] = info
         for path in sorted(folder.iterdir()):
             if path.name == MACHINE:
                 continue
-            if path.suffix != ".json" or not path.is_file():
+            if path.suffix != ".json":
                 raise MergeError(f"{path}: not part of an asv results directory")
-            data = _load(path, "results")
-            _check_results(path, data, folder.name)
+            data = _load(path)
             self.results[f"{folder.name}/{path.name}"] = data
 
 
@@ -167,18 +134,11 @@ def merge_results(
             continue
         new_start, old_start = _started(new_data, row), _started(old_data, mine)
         keep_new = (new_start or float("-inf")) >= (old_start or float("-inf"))
-        columns = new_data["result_columns"]  # the same in both: checked above
-        new_flaw, old_flaw = row_flaw(columns, row), row_flaw(columns, mine)
-        why = "newer"
-        if new_flaw and not old_flaw:
-            keep_new, why = False, f"the other is not a measurement ({new_flaw})"
-        elif old_flaw and not new_flaw:
-            keep_new, why = True, f"the other is not a measurement ({old_flaw})"
         merged["results"][bench] = row if keep_new else mine
         kept, dropped = (new_label, old_label) if keep_new else (old_label, new_label)
         notes.append(
             f"{name}: {bench} measured in both {old_label} ({_when(old_start)}) and "
-            f"{new_label} ({_when(new_start)}): kept {kept}'s ({why}), dropped {dropped}'s"
+            f"{new_label} ({_when(new_start)}): kept {kept}'s (newer), dropped {dropped}'s"
         )
     return merged
 
@@ -286,6 +246,9 @@ def merge(sources: Sequence[PathLike], into: PathLike) -> Tuple[Merge, List[Tree
     try:
         result.write(built)
         _replace(dest, built)
+    except OSError as exc:
+        shutil.rmtree(built, ignore_errors=True)
+        raise write_error(exc.filename or dest, exc) from None
     except BaseException:
         shutil.rmtree(built, ignore_errors=True)
         raise
