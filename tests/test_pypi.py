@@ -175,3 +175,51 @@ def test_candidates_newer_than_the_table_whose_final_is_not_out(monkeypatch):
     # once the final is out, its candidates give way
     out = [*files, _file(f"numba-{nxt}-cp311-cp311-linux_x86_64.whl", "2026-11-26T00:00:00Z")]
     assert pypi.candidates({"files": out}, table) == []
+
+
+# --- what the index says, bounded before it is parsed (issue 21) ----------------------------
+
+HUGE = "0." + "1" * 5000 + ".0"
+HOSTILE = [
+    _file(f"numba-{HUGE}-cp311-cp311-linux_x86_64.whl", "2026-11-20T00:00:00Z"),
+    _file(f"numba-{HUGE}.tar.gz", "2026-11-20T00:00:00Z"),
+    _file("numba-0.69.0rc" + "1" * 5000 + "-cp311-cp311-linux_x86_64.whl", "2026-11-20T00:00:00Z"),
+    _file("numba-0.69.0rc1-cp3" + "1" * 5000 + "-none-any.whl", "2026-11-20T00:00:00Z"),
+    _file("numba-0.69.0rc2-cp3111111-cp3111111-linux_x86_64.whl", "2026-11-20T00:00:00Z"),
+    _file("numba-" + "9" * 40 + ".0.0-cp311-cp311-linux_x86_64.whl", "2026-11-20T00:00:00Z"),
+    {"filename": 42, "upload-time": "2026-11-20T00:00:00Z"},
+    "not an entry",
+]
+
+
+def test_files_with_versions_longer_than_any_numba_are_not_numbas():
+    page = {"files": [*PAGE["files"], *HOSTILE]}
+    assert set(pypi.final_releases(page)) == {"0.68.1", "0.69.0", "0.68.2", "0.70.0"}
+    assert set(pypi._uploads(page, candidates=True)) == {"0.69.0rc1"}
+
+
+def test_refresh_over_a_hostile_index(tmp_path, monkeypatch, capsys):
+    from allocbench.cli import main
+
+    table = tmp_path / "releases.tsv"
+    table.write_bytes(releases.TABLE.read_bytes())
+    page = {"files": [*_page_of(releases.load())["files"], *HOSTILE]}
+    monkeypatch.setattr(pypi, "fetch_project", lambda: page)
+    monkeypatch.setattr(pypi, "resolve", lambda *a: pytest.fail("pip must not be asked"))
+    assert main(["releases", "--refresh", "--table", str(table)]) == 0
+    assert capsys.readouterr().out == "0 new releases: none\n"
+    # a new release whose llvmlite, as pip's resolver reports it, is no version
+    new = _file("numba-0.99.0-cp311-cp311-linux_x86_64.whl", "2026-11-30T00:00:00Z")
+    page["files"].append(new)
+    monkeypatch.setattr(pypi, "resolve", lambda version, python: (HUGE, ">=1.22,<2.6"))
+    assert main(["releases", "--refresh", "--table", str(table)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("allocbench releases: not a release or candidate version")
+    assert err.count("\n") == 1 and "5004 characters" in err
+    assert table.read_bytes() == releases.TABLE.read_bytes()
+
+
+def test_an_upload_time_that_is_not_text_is_one_line():
+    page = {"files": [_file("numba-0.68.1-cp311-cp311-linux_x86_64.whl", 1.5e9)]}
+    with pytest.raises(pypi.PackageIndexError, match=r"upload time 1500000000\.0 is not a date"):
+        pypi.final_releases(page)

@@ -1,9 +1,13 @@
 """The release table: the package's own, and malformed tables refused line by line."""
 
 import datetime
+import os
+import subprocess
+import sys
 
 import pytest
 
+from allocbench.cli import main
 from allocbench.history import releases
 from allocbench.history.releases import Release, TableError
 
@@ -121,3 +125,54 @@ def test_dates_are_utc():
     when = releases.parse_date("2020-01-29T16:13:41Z")
     assert when.tzinfo == datetime.timezone.utc
     assert releases.format_date(when) == "2020-01-29T16:13:41Z"
+
+
+# --- dates git accepts, tables that are regular files (issue 21) -----------------------------
+
+
+@pytest.mark.parametrize("when", ["1900-06-21T17:41:55Z", "1969-12-31T23:59:59Z",
+                                  "2011-12-31T23:59:59Z", "9999-12-31T23:59:59Z"])  # fmt: skip
+def test_a_date_git_cannot_take_is_refused_naming_the_row(tmp_path, capsys, when):
+    table = tmp_path / "t.tsv"
+    table.write_text(HEADER + "\n" + GOOD_ROW.replace("2023-06-21T17:41:55Z", when) + "\n")
+    for argv in (["releases"], ["ledger", "--dir", str(tmp_path / "l")]):
+        assert main([*argv, "--table", str(table)]) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"{table} line 2: numba 0.57.1: released {when}" in err
+    assert not (tmp_path / "l").exists()
+
+
+def test_release_dates_run_from_2012_to_tomorrow():
+    now = datetime.datetime(2030, 5, 1, 12, 0, tzinfo=datetime.timezone.utc)
+    day = datetime.timedelta(days=1)
+    second = datetime.timedelta(seconds=1)
+    releases.check_date(releases.EARLIEST, now)
+    releases.check_date(now + day, now)
+    with pytest.raises(TableError, match="before 2012-01-01"):
+        releases.check_date(releases.EARLIEST - second, now)
+    with pytest.raises(TableError, match=r"after tomorrow \(2030-05-02T12:00:00Z\)"):
+        releases.check_date(now + day + second, now)
+    with pytest.raises(TableError, match="time zone"):
+        releases.check_date(datetime.datetime(2020, 1, 1), now)
+    # with no `now`, tomorrow is this moment's
+    releases.check_date(datetime.datetime.now(datetime.timezone.utc) + day / 2)
+    with pytest.raises(TableError, match="after tomorrow"):
+        releases.check_date(datetime.datetime.now(datetime.timezone.utc) + 2 * day)
+
+
+def test_a_fifo_as_the_table_is_refused_without_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "table.fifo"
+    os.mkfifo(fifo)
+    done = subprocess.run([sys.executable, "-m", "allocbench.cli", "releases", "--table",
+                           str(fifo)], capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == f"allocbench releases: the release table: {fifo}: not a regular file\n"
+    with pytest.raises(TableError, match="not a regular file"):
+        releases.load(fifo)
+
+
+def test_a_table_larger_than_any_release_table_is_refused(tmp_path):
+    table = tmp_path / "t.tsv"
+    table.write_text(HEADER + "\n" + GOOD_ROW + "\n" + "\n" * releases.MAX_TABLE_BYTES)
+    with pytest.raises(TableError, match="more than the 1048576 accepted"):
+        releases.load(table)

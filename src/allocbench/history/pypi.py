@@ -3,7 +3,10 @@
 Versions, first upload dates and wheel tags come from the index's standard JSON API
 (PEP 691); the llvmlite a release installs with and the numpy range it declares come from
 pip's own resolver (``pip install --dry-run --report``), so nothing here parses wheels.
-Only versions that are plain digits and dots ever reach pip.
+Only versions that are plain digits and dots ever reach pip. What the index says is bounded
+before it is parsed: a file name longer than any numba file's is not numba's, and a version
+in it must pass ``releases.parse_version`` (32 characters at most), so no digits beyond
+Python's limit are ever converted.
 """
 
 from __future__ import annotations
@@ -32,12 +35,14 @@ from packaging.version import InvalidVersion
 
 from allocbench.errors import UserError
 from allocbench.history.releases import (
+    PYTHON,
     Release,
     TableError,
     check_order,
     parse_date,
     parse_python,
     parse_version,
+    shown,
 )
 
 DEFAULT_INDEX = "https://pypi.org/simple/"
@@ -49,6 +54,8 @@ FIRST_MINOR = (0, 48)
 OLD_NUMPY_CAP = "<1.24"
 OLD_NUMPY_CAP_BEFORE = (0, 57)
 OLD_NUMPY_CAP_NOTE = "numpy cap measured: numba 0.48.0 and 0.53.1 fail at import with numpy 1.24"
+#: The longest file name taken for numba's: its wheels' names are under 200 characters.
+MAX_FILENAME = 255
 
 
 class PackageIndexError(UserError, RuntimeError):
@@ -85,11 +92,14 @@ def fetch_project(name: str = "numba", timeout: float = 60) -> dict:
 
 def _file_facts(filename: str) -> Optional[Tuple[str, List[str]]]:
     """(version, Pythons it has CPython wheels for) of one of numba's files; None for a file
-    that is not numba's wheel or sdist."""
+    that is not numba's wheel or sdist, or whose name is longer than any of numba's."""
+    if not isinstance(filename, str) or len(filename) > MAX_FILENAME:
+        return None
     try:
         if filename.endswith(".whl"):
             name, version, _, tags = parse_wheel_filename(filename)
             pythons = [f"3.{t.interpreter[3:]}" for t in tags if t.interpreter.startswith("cp3")]
+            pythons = [p for p in pythons if PYTHON.match(p)]
         else:
             name, version = parse_sdist_filename(filename)
             pythons = []
@@ -103,12 +113,18 @@ def _uploads(page: dict, candidates: bool) -> Dict[str, Tuple[datetime.datetime,
     `candidates` every unyanked release candidate or beta."""
     uploads: Dict[str, List[datetime.datetime]] = collections.defaultdict(list)
     pythons: Dict[str, set] = collections.defaultdict(set)
-    for entry in page["files"]:
-        facts = _file_facts(entry.get("filename", ""))
+    files = page.get("files") if isinstance(page, dict) else None
+    if not isinstance(files, list):
+        raise PackageIndexError("the package index's project page lists no files")
+    for entry in files:
+        facts = _file_facts(entry.get("filename")) if isinstance(entry, dict) else None
         if facts is None or entry.get("yanked") or _kind(facts[0]) != candidates:
             continue
         version = facts[0]
         when = entry.get("upload-time")
+        if when and not isinstance(when, str):
+            raise PackageIndexError(f"{entry['filename']}: the upload time {shown(when)} is "
+                                    "not a date")  # fmt: skip
         if when:
             uploads[version].append(parse_date(when.split(".")[0].rstrip("Z") + "Z"))
         pythons[version].update(facts[1])

@@ -8,11 +8,18 @@ with its release date (first upload to the package index), the llvmlite it insta
 Pythons it has wheels for, and the numpy versions it accepts (its wheel metadata's range,
 capped where a newer numpy was measured to break it).
 
+Every field is bounded in length before any digits in it are converted (Python refuses to
+convert more than 4,300 digits, with a ValueError that is no ``TableError``), and release
+dates lie between numba's first year (2012) and tomorrow, which git can always record. The
+table is read only from a regular file of bounded size (``allocbench.files``), so a FIFO
+cannot hang a command.
+
 Imported by the asv install step inside old environments: Python 3.8 syntax, no numba.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import pathlib
 import re
@@ -22,14 +29,26 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from allocbench.errors import UserError
+from allocbench.files import FileError, read_text
 
 TABLE = pathlib.Path(__file__).with_name("releases.tsv")
 COLUMNS = ("numba", "released", "llvmlite", "pythons", "numpy", "note")
 
-PYTHON = re.compile(r"^3\.(0|[1-9]\d*)$")
+#: The longest version accepted (numba's and llvmlite's are 6 to 9 characters: 0.69.0rc1).
+MAX_VERSION = 32
+#: The longest numpy range accepted (numba's are up to 12 characters: >=1.22,<2.6).
+MAX_RANGE = 100
+#: The longest note accepted.
+MAX_NOTE = 500
+#: The largest release table read: the whole history is a few kilobytes.
+MAX_TABLE_BYTES = 1024 * 1024
+PYTHON = re.compile(r"^3\.(0|[1-9]\d{0,2})$")
+_NUMBER = r"(?:0|[1-9]\d{0,8})"
 #: One clause of a numpy range: an operator and up to three numbers (no wildcards, no text).
-_CLAUSE = re.compile(r"^(>=|<=|==|!=|<|>)((?:0|[1-9]\d*)(?:\.(?:0|[1-9]\d*)){0,2})$")
+_CLAUSE = re.compile(rf"^(>=|<=|==|!=|<|>)({_NUMBER}(?:\.{_NUMBER}){{0,2}})$")
 _DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+#: No numba release is older (its first came out in 2012), and git dates anything after 1970.
+EARLIEST = datetime.datetime(2012, 1, 1, tzinfo=datetime.timezone.utc)
 
 PathLike = Union[str, pathlib.Path]
 
@@ -38,17 +57,25 @@ class TableError(UserError, ValueError):
     """The release table, or a version asked of it, is not what it must be."""
 
 
+def shown(text: object, limit: int = 40) -> str:
+    """`text` for an error message: its repr, cut to `limit` characters with its length said."""
+    if isinstance(text, str) and len(text) > limit:
+        return f"{text[:limit]!r}... ({len(text)} characters)"
+    return repr(text)
+
+
 def parse_version(text: str, candidate: bool = False) -> Version:
     """A final release version such as '0.57.1' (major.minor.patch, written the way the
     package index writes it), or with `candidate` also a release candidate or beta such as
     '0.69.0rc1'; TableError otherwise.
 
-    Only such versions pass, so a version that passes is safe to hand to pip or git.
+    Only such versions pass, so a version that passes is safe to hand to pip or git. Its
+    length is checked first: a longer one is refused before any of its digits are converted.
     """
-    try:
-        version = Version(text)
-    except (InvalidVersion, TypeError):
-        version = None
+    version = None
+    if isinstance(text, str) and len(text) <= MAX_VERSION:
+        with contextlib.suppress(InvalidVersion):
+            version = Version(text)
     if (
         version is None
         or str(version) != text
@@ -61,7 +88,7 @@ def parse_version(text: str, candidate: bool = False) -> Version:
     ):
         kind = "release or candidate version (want e.g. 0.57.1 or 0.69.0rc1)" if candidate else (
             "release version (want digits like 0.57.1)")  # fmt: skip
-        raise TableError(f"not a {kind}: {text!r}")
+        raise TableError(f"not a {kind}: {shown(text)}")
     return version
 
 
@@ -69,23 +96,26 @@ def parse_python(text: str) -> Tuple[int, int]:
     """(3, minor) of a Python version written like '3.11'; TableError otherwise."""
     match = PYTHON.match(text) if isinstance(text, str) else None
     if not match:
-        raise TableError(f"not a Python version like 3.11: {text!r}")
+        raise TableError(f"not a Python version like 3.11: {shown(text)}")
     return 3, int(match.group(1))
 
 
 def parse_specifier(text: str) -> SpecifierSet:
-    """A numeric version range such as '>=1.15,<1.24'; TableError otherwise."""
-    try:
-        spec = SpecifierSet(text)
-    except (InvalidSpecifier, TypeError):
-        spec = None
+    """A numeric version range such as '>=1.15,<1.24' (numbers of at most 9 digits);
+    TableError otherwise."""
+    spec = None
+    if isinstance(text, str) and len(text) <= MAX_RANGE:
+        with contextlib.suppress(InvalidSpecifier):
+            spec = SpecifierSet(text)
     if not spec or not all(_CLAUSE.match(str(clause)) for clause in spec):
-        raise TableError(f"not a version range (want e.g. >=1.18,<1.23): {text!r}")
+        raise TableError(f"not a version range (want e.g. >=1.18,<1.23): {shown(text)}")
     return spec
 
 
 def specifier_contains(specifier: str, version: str) -> bool:
     """Whether a plain numeric `version` ('1.24.4') lies in `specifier` ('>=1.22,<1.25')."""
+    if not isinstance(version, str) or len(version) > MAX_VERSION:
+        raise TableError(f"not a version like 1.24.4: {shown(version)}")
     return parse_specifier(specifier).contains(version)
 
 
@@ -94,8 +124,21 @@ def parse_date(text: str) -> datetime.datetime:
     try:
         when = datetime.datetime.strptime(text, _DATE_FORMAT)
     except (TypeError, ValueError):
-        raise TableError(f"not a UTC date like 2020-01-29T16:13:41Z: {text!r}") from None
+        raise TableError(f"not a UTC date like 2020-01-29T16:13:41Z: {shown(text)}") from None
     return when.replace(tzinfo=datetime.timezone.utc)
+
+
+def check_date(when: datetime.datetime, now: Optional[datetime.datetime] = None) -> None:
+    """TableError unless `when` is a UTC-aware time from `EARLIEST` (2012) to a day after
+    `now` (default: this moment): a numba release date, which git can record."""
+    if not isinstance(when, datetime.datetime) or when.tzinfo is None:
+        raise TableError(f"not a date with a time zone: {shown(when)}")
+    latest = (now or datetime.datetime.now(datetime.timezone.utc)) + datetime.timedelta(days=1)
+    if when < EARLIEST:
+        raise TableError(f"released {format_date(when)}, before {format_date(EARLIEST)}: "
+                         "older than any numba release")  # fmt: skip
+    if when > latest:
+        raise TableError(f"released {format_date(when)}, after tomorrow ({format_date(latest)})")
 
 
 def format_date(when: datetime.datetime) -> str:
@@ -121,9 +164,19 @@ class Release:
         parse_version(llvmlite, candidate=True)
         parse_specifier(numpy)
         if not pythons or not all(isinstance(p, str) and PYTHON.match(p) for p in pythons):
-            raise TableError(f"numba {numba}: not a list of Pythons like 3.8,3.9: {pythons!r}")
-        if "\t" in note or "\n" in note:
-            raise TableError(f"numba {numba}: the note must be one line without tabs")
+            listed = shown(
+                ",".join(map(str, pythons)) if isinstance(pythons, (list, tuple)) else pythons
+            )
+            raise TableError(f"numba {numba}: not a list of Pythons like 3.8,3.9: {listed}")
+        if not isinstance(note, str) or len(note) > MAX_NOTE or "\t" in note or "\n" in note:
+            raise TableError(
+                f"numba {numba}: the note must be one line without tabs, of at most {MAX_NOTE} "
+                "characters"
+            )
+        try:
+            check_date(released)
+        except TableError as exc:
+            raise TableError(f"numba {numba}: {exc}") from None
         self.numba = numba
         self.released = released
         self.llvmlite = llvmlite
@@ -220,13 +273,9 @@ def load(path: Optional[PathLike] = None) -> List[Release]:
     """The release table at `path` (default: the package's own)."""
     path = pathlib.Path(path) if path is not None else TABLE
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise TableError(f"cannot read the release table {path}: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise TableError(
-            f"{path}: not UTF-8 text (byte {exc.start}): not a release table"
-        ) from None
+        text = read_text(path, MAX_TABLE_BYTES)
+    except FileError as exc:
+        raise TableError(f"the release table: {exc}") from None
     return parse_table(text, str(path))
 
 
