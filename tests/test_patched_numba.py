@@ -139,6 +139,71 @@ def test_cli_says_why_in_one_line(capsys):
     assert err.startswith("allocbench build-numba: no calloc patch") and err.count("\n") == 1
 
 
+def _no_build(monkeypatch):
+    """Make any step past the checks fail the test: nothing is run, downloaded or built."""
+    for step in ("check_build_requirements", "download_sdist", "build"):
+        monkeypatch.setattr(patched_numba, step, lambda *a, s=step: pytest.fail(f"{s} ran"))
+
+
+def _fifo(path):
+    os.mkfifo(path)
+
+
+def _file(path):
+    path.write_text("keep me")
+
+
+def _dangling_link(path):
+    path.symlink_to(path.with_name("nowhere"))
+
+
+def _under_a_file(path):
+    path.write_text("keep me")
+    return path / "wheels"
+
+
+@pytest.mark.parametrize("make", [_fifo, _file, _dangling_link, _under_a_file])
+def test_an_out_that_is_not_a_folder_is_one_line_before_anything_runs(
+    tmp_path, capsys, monkeypatch, make
+):
+    _no_build(monkeypatch)
+    path = tmp_path / "out"
+    out = make(path) or path
+    before = sorted((p.name, p.lstat().st_mode) for p in tmp_path.iterdir())
+    assert main(["build-numba", VERSION, "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    wanted = f"{path} exists and is not a folder: the wheel cannot go there"
+    assert err == f"allocbench build-numba: {wanted}\n"
+    assert sorted((p.name, p.lstat().st_mode) for p in tmp_path.iterdir()) == before
+    if make in (_file, _under_a_file):
+        assert path.read_text() == "keep me"
+
+
+@pytest.mark.parametrize(
+    "text", ["0." + "1" * 5000 + ".0", "9" * 5000, "0.68.1\n", "0.68.1rc1", "0.68.1+local"]
+)
+def test_cli_refuses_a_bad_version_in_one_line(tmp_path, capsys, monkeypatch, text):
+    _no_build(monkeypatch)
+    assert main(["build-numba", text, "--out", str(tmp_path / "w")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("allocbench build-numba: not a release version") and len(err) < 200
+    assert err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_new_out_folder_is_made_with_its_parents(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(patched_numba, "check_build_requirements", lambda python: None)
+
+    def offline(version, dest, python):
+        raise SdistUnavailable(f"pip could not download the numba {version} sdist: offline")
+
+    monkeypatch.setattr(patched_numba, "download_sdist", offline)
+    out = tmp_path / "a" / "b"
+    assert main(["build-numba", VERSION, "--out", str(out)]) == 1
+    assert capsys.readouterr().err.endswith("sdist: offline\n")
+    assert out.is_dir() and list(out.iterdir()) == []
+
+
 # --- the real build --------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ user types reaches a shell: every command is a list, and only checked versions r
 from __future__ import annotations
 
 import hashlib
+import os
 import pathlib
 import re
 import shutil
@@ -88,11 +89,15 @@ def patched_version(version: str) -> str:
 
 
 def build_wheel(version: str, out_dir: pathlib.Path, python: str = sys.executable) -> pathlib.Path:
-    """Build the patched numba `version` with `python` into `out_dir`; the wheel's path."""
+    """Build the patched numba `version` with `python` into `out_dir`; the wheel's path.
+    The version and the folder are checked before anything is run or made."""
     diff = patch_path(version)
+    out_dir = check_out_dir(out_dir)
     check_build_requirements(python)
-    out_dir = pathlib.Path(out_dir).resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CannotBuild(f"cannot make the folder {out_dir}: {exc.strerror or exc}") from None
     with tempfile.TemporaryDirectory(prefix="allocbench-numba-") as tmp:
         sdist = download_sdist(version, pathlib.Path(tmp), python)
         source = unpack(sdist, pathlib.Path(tmp) / "src")
@@ -103,6 +108,24 @@ def build_wheel(version: str, out_dir: pathlib.Path, python: str = sys.executabl
         target = out_dir / wheel.name
         shutil.copyfile(wheel, target)
         return target
+
+
+def check_out_dir(out_dir: pathlib.Path) -> pathlib.Path:
+    """`out_dir` as an absolute path; CannotBuild where it, or the nearest folder above it
+    that exists, is not a folder (a file, a FIFO, a dangling link), so that nothing is built
+    for a wheel that could not be kept."""
+    try:
+        path = pathlib.Path(os.path.abspath(out_dir))
+        for each in (path, *path.parents):
+            if os.path.lexists(each):
+                break
+        is_folder = os.path.isdir(each)
+        path = path.resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a loop of links (Python < 3.13)
+        raise CannotBuild(f"cannot use {out_dir} for the wheel: {exc}") from None
+    if not is_folder:
+        raise CannotBuild(f"{each} exists and is not a folder: the wheel cannot go there")
+    return path
 
 
 def check_build_requirements(python: str) -> None:
