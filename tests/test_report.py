@@ -1,6 +1,7 @@
 """allocbench report: sentences computed from results, clear messages for unusable ones."""
 
 import json
+import re
 
 import pytest
 from asvtools import RELEASES
@@ -310,3 +311,71 @@ def test_the_ratio_by_release_plot_draws_stock_numba_under_glibc_only(tmp_path, 
     assert not figures.plot_ratio_by_release(runs.collect(load(results), table), tmp_path / "a.png")
     _write(results, "box", hashes["0.68.1"], base, {Bench.ALLOC: _alloc(0.2)})
     assert figures.plot_ratio_by_release(runs.collect(load(results), table), tmp_path / "b.png")
+
+
+#: Names a results file from someone else's machine may carry: HTML, and Markdown's own
+#: characters (a "$" too, which matplotlib would read as the start of a formula). No "/": asv
+#: names a result's file after its environment.
+MACHINE = "<img src=x onerror=alert(1)>"
+ENV = "virtualenv-py3.11-<script src=x>*b*_i_[l](u)|$x^$"
+
+
+def _hostile_results(root, hashes):
+    def write(commit, env, entries):
+        _write(root, MACHINE, commit, env, entries)
+
+    fresh = [["'<img src=p>'"], [str(MiB)]]
+    for version, slow, ratio in (("0.57.1", 0.2, 0.5), ("0.68.1", 0.21, 0.9)):
+        entries = {Bench.ALLOC: _alloc(slow), **_cliff(32 * MiB + 8192),
+                   Bench.OVER_CONTROL: [[ratio], [["'<script>p'"], ["'64 KiB'"]], "v",
+                                        0, 1.0],
+                   Bench.FRESH_FIRST: [[0.1], fresh, "v", 0, 1.0],
+                   Bench.FRESH_STEADY: [[0.01], fresh, "v", 0, 1.0],
+                   **_threads_and_startup(0.2, 0.05, 2.0)}  # fmt: skip
+        write(hashes[version], ENV, entries)
+    write(hashes["0.68.1"], ENV + "-GLIBC_TUNABLES<b>`x`", _cliff(135168))
+    write(hashes["0.68.1"], ENV + "-ALLOCBENCH_PATCH_NUMBA_ZEROS1", {Bench.ALLOC: _alloc(3e-5)})
+    write("<img src=c>" + "0" * 30, ENV, {Bench.ALLOC: _alloc(0.2)})  # a commit of no release
+    return root
+
+
+def test_names_from_the_results_are_text_in_the_markdown(tmp_path, hashes):
+    results = _hostile_results(tmp_path / "results", hashes)
+    text = report.write(results, tmp_path / "out", releases.load()).read_text()
+    # No "<" outside the one code span, where GitHub shows it as it is.
+    span = "`` GLIBC_TUNABLES=<b>`x` ``"
+    assert text.count(span) == 1 and "<" not in text.replace(span, "")
+    machine = "&lt;img src=x onerror=alert(1)&gt;"
+    env = r"virtualenv-py3.11-&lt;script src=x&gt;\*b\*\_i\_\[l\](u)\|\$x^\$"
+    assert f"## {env} on {machine}" in text
+    assert f"- {machine}: libc: n/a" in text
+    assert f"- {env} on {machine}: no release changed it" in text
+    assert f"With {span} (" in text
+    assert "&lt;script&gt;p at 64 KiB 1.8x" in text
+    assert "Commits that are not numba releases: &lt;img src." in text
+    # Each row of a table keeps its cells: a "|" in a name is escaped.
+    for table_row in (line for line in text.splitlines() if line.startswith("|")):
+        cells = len(re.split(r"(?<!\\)\|", table_row))
+        assert cells in (7, 8, 10), table_row
+    assert (tmp_path / "out" / "seed_figure.png").stat().st_size > 10_000
+
+
+def test_names_from_the_results_are_text_on_the_front_page(tmp_path, hashes):
+    from allocbench.report import site
+
+    results = _hostile_results(tmp_path / "results", hashes)
+    page = site.front_page(runs.collect(report.load(results), releases.load()), tmp_path / "a")
+    assert "<img src=x" not in page and "<script" not in page and "<b>`" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "virtualenv-py3.11-&lt;script src=x&gt;*b*_i_[l](u)|$x^$" in page
+    assert "<code>GLIBC_TUNABLES=&lt;b&gt;`x`</code>" in page
+
+
+def test_a_name_is_escaped_once_and_reads_as_written():
+    from allocbench.report.words import code, name
+
+    assert name("0.57.1") == "0.57.1" and name("box-1") == "box-1"
+    assert name("<a href='x'>&</a>") == "&lt;a href='x'&gt;&amp;&lt;/a&gt;"
+    assert name(r"a*b_c`d|e[f]\g#h~i$") == r"a\*b\_c\`d\|e\[f\]\\g\#h\~i\$"
+    assert name("- x") == r"\- x" and name("1. x") == r"1\. x" and name("a\nb") == "a b"
+    assert code("a`b") == "``a`b``" and code("`x") == "`` `x ``"

@@ -30,6 +30,8 @@ from allocbench.report.runs import (
     variants,
 )
 from allocbench.report.threads_and_startup import startup, threads
+from allocbench.report.words import code as _code
+from allocbench.report.words import name as _name
 from allocbench.report.words import nbytes as _bytes
 from allocbench.report.words import seconds as _seconds
 from allocbench.report.words import span as _span
@@ -68,7 +70,7 @@ def _cliff_table(runs: Sequence[Run]) -> List[str]:
         ratios = [run.get(Bench.CLIFF_RATIO, n) for n in (1 * MiB, 16 * MiB, 64 * MiB, 256 * MiB)]
         cliff = grid_cliff(run)
         lines.append(
-            f"| {run.label} | {_bytes(run.get(Bench.CLIFF_NUMPY))} "
+            f"| {_name(run.label)} | {_bytes(run.get(Bench.CLIFF_NUMPY))} "
             f"| {_bytes(run.get(Bench.CLIFF_NUMBA))} "
             f"| {format_size(cliff) if cliff else 'n/a'} | "
             + " | ".join(_x(q) for q in ratios)
@@ -95,7 +97,7 @@ def summary(runs: Sequence[Run]) -> List[str]:
     where = "every" if len(slow) == len(ratios) else f"{len(slow)} of {len(ratios)}"
     lines.append(
         f"- **The slowdown is there in {where} release and environment measured** "
-        f"(numba {releases[0][1]} to {releases[-1][1]}, {len(by_series(labelled))} "
+        f"(numba {_name(releases[0][1])} to {_name(releases[-1][1])}, {len(by_series(labelled))} "
         f"machine/environment series): at 256 MiB, np.zeros inside @njit takes "
         f"{_span([low, high], _x)} numpy's time for allocation alone."
     )
@@ -144,7 +146,7 @@ def summary(runs: Sequence[Run]) -> List[str]:
             f"slower than numpy.zeros from {_span(grid, _bytes)} up."
         )
     for (machine, env), series in by_series(labelled).items():
-        points = [(r.label, headline(r)) for r in series if headline(r) is not None]
+        points = [(_name(r.label), headline(r)) for r in series if headline(r) is not None]
         if len(points) < 2:
             continue
         values = [q for _, q in points]
@@ -157,7 +159,7 @@ def summary(runs: Sequence[Run]) -> List[str]:
             if spread < SAME
             else f"it changed: the largest step is {big[0]} -> {big[1]} (x{big[2]:.3g})"
         )
-        lines.append(f"- {env} on {machine}: {verdict}.")
+        lines.append(f"- {_name(env)} on {_name(machine)}: {verdict}.")
     return lines
 
 
@@ -204,16 +206,16 @@ def tunables(runs: Sequence[Run]) -> List[str]:
                 continue
             shown.add(id(r))
             rows.append(
-                f"| {label} | {run.label} | {_bytes(r.get(Bench.CLIFF_NUMBA))} "
+                f"| {_name(label)} | {_name(run.label)} | {_bytes(r.get(Bench.CLIFF_NUMBA))} "
                 f"| {_bytes(r.get(Bench.CLIFF_NUMPY))} | {_x(r.get(Bench.CLIFF_RATIO, 1 * MiB))} "
                 f"| {_x(r.get(Bench.CLIFF_RATIO, 16 * MiB))} |"
             )
         moved, before = run.get(Bench.CLIFF_NUMBA), base.get(Bench.CLIFF_NUMBA) if base else None
         if moved and before:
             words.append(
-                f"- With `GLIBC_TUNABLES={setting}` ({base_env}, numba {run.label}, "
-                f"{run.machine}), numba's np.zeros faults in every page from {_bytes(moved)} "
-                f"instead of {_bytes(before)}, and at 16 MiB takes "
+                f"- With {_code('GLIBC_TUNABLES=' + setting)} ({_name(base_env)}, numba "
+                f"{_name(run.label)}, {_name(run.machine)}), numba's np.zeros faults in every "
+                f"page from {_bytes(moved)} instead of {_bytes(before)}, and at 16 MiB takes "
                 f"{_x(run.get(Bench.CLIFF_RATIO, 16 * MiB))} numpy's time instead of "
                 f"{_x(base.get(Bench.CLIFF_RATIO, 16 * MiB))}."
             )
@@ -237,7 +239,7 @@ def switched(runs: Sequence[Run]) -> List[str]:
     lines = []
     for (marker, base_env, machine), measured in groups.items():
         measured.sort(key=lambda m: m[0].release.key)
-        labels = [run.label for run, _, _ in measured]
+        labels = [_name(run.label) for run, _, _ in measured]
         which = (f"numba {labels[0]}" if len(labels) == 1
                  else f"numba {labels[0]} to {labels[-1]} ({len(labels)} releases)")  # fmt: skip
         off = [q for q in (headline(base) for _, _, base in measured if base) if q]
@@ -247,8 +249,8 @@ def switched(runs: Sequence[Run]) -> List[str]:
                         "numba.zeros", HEADLINE_SIZE)  # fmt: skip
         count = "{:,.0f}".format
         lines.append(
-            f"- {which} {FIXED[marker]} ({base_env}, {machine}): at 256 MiB np.zeros inside "
-            f"@njit takes {_span([on for _, on, _ in measured], _x)} numpy's time"
+            f"- {which} {FIXED[marker]} ({_name(base_env)}, {_name(machine)}): at 256 MiB "
+            f"np.zeros inside @njit takes {_span([on for _, on, _ in measured], _x)} numpy's time"
             + (f", {_span(off, _x)} as released" if off else "")
             + (f"; page faults per call: {_span(faults, count)}" if faults else "")
             + (f", instead of {_span(stock, count)}" if stock else "")
@@ -283,8 +285,8 @@ def release_steps(runs: Sequence[Run]) -> List[str]:
                 if gap > 1 and not 1 / STEP < change < STEP and (best is None or gap > best[0]):
                     best = (gap, k, change)
             if best is not None:
-                where = (points[best[1]][0].label, env, machine)
-                found[where].append(f"{path} at {format_size(int(nbytes))} {_x(best[2])}")
+                where = (_name(points[best[1]][0].label), _name(env), _name(machine))
+                found[where].append(f"{_name(path)} at {format_size(int(nbytes))} {_x(best[2])}")
     if not found:
         return [f"- **No release changed** any compiled path's time over its numpy control by "
                 f"more than {_x(STEP)} (bench_ratio, one process, every series)."]  # fmt: skip
@@ -323,8 +325,8 @@ def allocators(runs: Sequence[Run]) -> List[str]:
             removes.append(f"{name}, where numpy's np.zeros takes {_x(cost)} its time under "
                            f"glibc's malloc and numba's {_x(gain)}")  # fmt: skip
         lines.append(
-            f"- **{name}** (numba {run.label}, {base_env}, {run.machine}): at 256 MiB "
-            f"np.zeros inside @njit takes {_x(ratio)} numpy's np.zeros"
+            f"- **{name}** (numba {_name(run.label)}, {_name(base_env)}, {_name(run.machine)}): "
+            f"at 256 MiB np.zeros inside @njit takes {_x(ratio)} numpy's np.zeros"
             + (f" ({_x(headline(base))} under glibc's malloc)" if base and headline(base) else "")
             + (f", {faults:,.0f} page faults per call" if faults is not None else "")
             + f"; numpy's np.zeros takes {_seconds(numpy)}"
@@ -369,7 +371,8 @@ def compiled_code(runs: Sequence[Run]) -> List[str]:
             continue
         filling = [v for v in measured if fills[v]]
         calloc = [v for v in measured if callocs.get(v)]
-        span = f"{measured[0]} to {measured[-1]}" if len(measured) > 1 else measured[0]
+        ends = measured[:1] if len(measured) == 1 else [measured[0], measured[-1]]
+        span = " to ".join(_name(v) for v in ends)
         lines.append(
             f"- **{words}** (numba {span}, read from the LLVM IR numba generates): "
             + (f"a memset over the whole block after numba's runtime allocates it, in "
@@ -429,7 +432,7 @@ def machines(runs: Sequence[Run]) -> List[str]:
             else "Bench.THP: n/a",
             ", ".join(f"{int(v)}-byte pages" for v in page) if page else "page size: n/a",
         ]
-        lines.append(f"- {name}: {'; '.join(facts)}.")
+        lines.append(f"- {_name(name)}: {'; '.join(facts)}.")
     return lines
 
 
@@ -442,8 +445,8 @@ def fresh_table(runs: Sequence[Run]) -> List[str]:
                 continue
             steady = run.get(Bench.FRESH_STEADY, *params)
             rows.append(
-                f"| {run.env} | {run.label} | {params[0]} | {format_size(params[1])} "
-                f"| {_seconds(first)} | {_seconds(steady)} |"
+                f"| {_name(run.env)} | {_name(run.label)} | {_name(params[0])} "
+                f"| {format_size(params[1])} | {_seconds(first)} | {_seconds(steady)} |"
             )
     if not rows:
         return ["Not measured in these results (`asv run --bench bench_fresh`)."]
@@ -474,10 +477,14 @@ def write(
     lines = [
         "# Where the slowdown appears",
         "",
-        f"From `{results_dir}`: {len(runs)} runs, machines "
-        f"{', '.join(sorted({r.machine for r in runs}))}; releases "
-        f"{', '.join(versions)}."
-        + (f" Commits that are not numba releases: {', '.join(unknown)}." if unknown else ""),
+        f"From {_code(results_dir)}: {len(runs)} runs, machines "
+        f"{', '.join(_name(m) for m in sorted({r.machine for r in runs}))}; releases "
+        f"{', '.join(_name(v) for v in versions)}."
+        + (
+            f" Commits that are not numba releases: {', '.join(_name(c) for c in unknown)}."
+            if unknown
+            else ""
+        ),
         "Written by `allocbench report`; every figure below is read from those results.",
         "",
         "## In short",
@@ -500,12 +507,14 @@ def write(
     lines += ["## From several threads; import and compile time", "",
               *threads(runs), *startup(runs), ""]  # fmt: skip
     for (machine_name, env), series in by_series(runs).items():
-        lines += [f"## {env} on {machine_name}", "", *_cliff_table(series), ""]
+        lines += [f"## {_name(env)} on {_name(machine_name)}", "", *_cliff_table(series), ""]
     lines += ["## First call against steady state", "", *fresh_table(runs), ""]
     seed = plot_seed_figure(runs, out / "seed_figure.png")
     if seed:
         lines += ["## The seed's figure, from these results", "",
-                  "![time against size](seed_figure.png)", "", f"({seed}.)", ""]  # fmt: skip
+                  "![time against size](seed_figure.png)", "",
+                  f"(numba {_name(seed.label)}, {_name(seed.env)} on {_name(seed.machine)}.)",
+                  ""]  # fmt: skip
     if plot_ratio_by_release(runs, out / "ratio_by_release.png"):
         lines += ["## The ratio by release", "", "![ratio by release](ratio_by_release.png)", ""]
     report = out / "README.md"

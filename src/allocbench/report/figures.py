@@ -1,4 +1,7 @@
-"""The report's and the front page's plots, drawn with matplotlib from the runs."""
+"""The report's and the front page's plots, drawn with matplotlib from the runs.
+
+A name from the results is drawn as it is written (a "$" in it opens no formula).
+"""
 
 from __future__ import annotations
 
@@ -19,8 +22,21 @@ def _pyplot():
     return plt
 
 
-def plot_seed_figure(runs: Sequence[Run], path: pathlib.Path) -> Optional[str]:
-    """The seed's figure from real results: time against size, one line per path."""
+def _text(value: object) -> str:
+    """A name from the results as matplotlib text: a "$" in it shown, not read as math."""
+    return str(value).replace("$", r"\$")
+
+
+def _save(fig, path: pathlib.Path) -> None:
+    """Lay out `fig`, write it to `path` as PNG and close it."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    _pyplot().close(fig)
+
+
+def plot_seed_figure(runs: Sequence[Run], path: pathlib.Path) -> Optional[Run]:
+    """The seed's figure from real results: time against size, one line per path; the run
+    drawn, or None where no run measured it."""
     candidates = [r for r in runs if any(b == Bench.ALLOC for b, _ in r.values) and r.release]
     if not candidates:
         return None
@@ -34,18 +50,18 @@ def plot_seed_figure(runs: Sequence[Run], path: pathlib.Path) -> Optional[str]:
             (p[1], v) for (b, p), v in run.values.items() if b == Bench.ALLOC and p[0] == name
         )
         if len(points) > 1:
-            ax.plot([n / MiB for n, _ in points], [v for _, v in points], marker=".", label=name)
+            ax.plot(
+                [n / MiB for n, _ in points], [v for _, v in points], marker=".", label=_text(name)
+            )
     ax.axvline(MMAP_THRESHOLD_MAX / MiB, color="gray", lw=0.8)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("Size of array in MiB")
     ax.set_ylabel("Time per allocation (s)")
-    ax.set_title(f"Allocation alone: numba {run.label}, {run.env}, {run.machine}")
+    ax.set_title(_text(f"Allocation alone: numba {run.label}, {run.env}, {run.machine}"))
     ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return f"numba {run.label}, {run.env} on {run.machine}"
+    _save(fig, path)
+    return run
 
 
 def plot_ratio_by_release(runs: Sequence[Run], path: pathlib.Path) -> bool:
@@ -66,12 +82,12 @@ def plot_ratio_by_release(runs: Sequence[Run], path: pathlib.Path) -> bool:
     named = set()
     for (machine, env), points in sorted(series.items()):
         ax.plot([p[0] for p in points], [p[1] for p in points], marker="o",
-                label=f"{env.replace('virtualenv-', '')} ({machine})")  # fmt: skip
+                label=_text(f"{env.replace('virtualenv-', '')} ({machine})"))  # fmt: skip
         for when, ratio, label in sorted(points):
             minor = label.rsplit(".", 1)[0]
             if minor not in named:
                 named.add(minor)
-                ax.annotate(minor, (when, ratio), fontsize=7, xytext=(0, 6), ha="center",
+                ax.annotate(_text(minor), (when, ratio), fontsize=7, xytext=(0, 6), ha="center",
                             textcoords="offset points")  # fmt: skip
     ax.set_yscale("log")
     ax.set_ylim(1, 10 * max(p[1] for points in series.values() for p in points))
@@ -80,9 +96,7 @@ def plot_ratio_by_release(runs: Sequence[Run], path: pathlib.Path) -> bool:
     ax.set_ylabel("numba np.zeros / numpy np.zeros, 256 MiB")
     ax.set_title("The slowdown by numba release (allocation alone)")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(fig, path)
     return True
 
 
@@ -96,13 +110,7 @@ def _points(run: Run, benchmark: str, *prefix: object) -> List[Tuple[object, flo
 
 
 def _title(run: Run) -> str:
-    return f"numba {run.label}, {run.env.replace('virtualenv-', '')}, {run.machine}"
-
-
-def _save(fig, path: pathlib.Path) -> None:
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    _pyplot().close(fig)
+    return _text(f"numba {run.label}, {run.env.replace('virtualenv-', '')}, {run.machine}")
 
 
 def plot_sweep(runs: Sequence[Run], path: pathlib.Path) -> bool:

@@ -163,11 +163,37 @@ def adjust_graph_page(html_dir: pathlib.Path) -> bool:
     return True
 
 
+#: What the report's sentences hold of Markdown: code spans (words.code), a character escaped by
+#: a backslash or as an entity (words.name), and **bold**.
+_MARKDOWN = re.compile(
+    r"(?<!`)(?P<fence>`+)(?!`)(?P<code>.+?)(?<!`)(?P=fence)(?!`)"
+    r"|\\(?P<escaped>[!-/:-@\[-`{-~])"
+    r"|(?P<entity>&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});)"
+    r"|(?P<bold>\*\*)"
+)
+
+
 def _inline(text: str) -> str:
-    """The report's Markdown sentences as HTML: **bold** and `code`, the rest escaped."""
-    escaped = html.escape(text)
-    escaped = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", escaped)
-    return re.sub(r"`(.+?)`", r"<code>\1</code>", escaped)
+    """The report's Markdown sentences as HTML: **bold**, `code`, and every other character as
+    the Markdown shows it, escaped."""
+    out, bold, start = [], False, 0
+    for match in _MARKDOWN.finditer(text):
+        out.append(html.escape(text[start : match.start()]))
+        start = match.end()
+        code, escaped, entity = match.group("code", "escaped", "entity")
+        if code is not None:
+            if code.startswith(" ") and code.endswith(" ") and code.strip():
+                code = code[1:-1]
+            out.append(f"<code>{html.escape(code)}</code>")
+        elif escaped is not None:
+            out.append(html.escape(escaped))
+        elif entity is not None:
+            out.append(html.escape(html.unescape(entity)))
+        else:
+            out.append("</b>" if bold else "<b>")
+            bold = not bold
+    out.append(html.escape(text[start:]))
+    return "".join(out) + ("</b>" if bold else "")
 
 
 def _bullets(lines: Sequence[str]) -> str:

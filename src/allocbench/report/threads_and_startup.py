@@ -11,7 +11,7 @@ from typing import List, Sequence
 
 from allocbench.catalog import THREAD_SIZES, Bench, format_size
 from allocbench.report.runs import Run, by_series, is_plain, newest_with
-from allocbench.report.words import seconds, span
+from allocbench.report.words import name, seconds, span
 
 #: The thread figures are read at the largest size, where an array is memory, not call cost.
 THREAD_SIZE = THREAD_SIZES[-1]
@@ -37,9 +37,10 @@ def threads(runs: Sequence[Run]) -> List[str]:
             if pairs:
                 parts.append(f"{how}, " + ", ".join(pairs))
         if parts:
-            lines.append(f"- **From several threads** (numba {run.label}, {run.env}, "
-                         f"{run.machine}), wall-clock time per {size} array, one thread / every "
-                         f"core allocating at once: " + "; ".join(parts) + ".")  # fmt: skip
+            lines.append(f"- **From several threads** (numba {name(run.label)}, "
+                         f"{name(run.env)}, {name(run.machine)}), wall-clock time per {size} "
+                         f"array, one thread / every core allocating at once: "
+                         + "; ".join(parts) + ".")  # fmt: skip
     plain = [r for r in runs if is_plain(r)]
     for mode, how in _MODES.items():
         points = [(r, r.get(Bench.THREAD_SCALING, "numba.zeros", mode, THREAD_SIZE)) for r in plain]
@@ -50,8 +51,9 @@ def threads(runs: Sequence[Run]) -> List[str]:
                 f"- **Scaling over the cores** of numba's np.zeros {how}, "
                 f"{format_size(THREAD_SIZE)} arrays, time on every core over perfect scaling "
                 f"(1.0: the cores allocate that many times as fast as one; the core count: no "
-                f"faster than one thread): {low[1]:.2f} (numba {low[0].label}, {low[0].env}) "
-                f"to {high[1]:.2f} (numba {high[0].label}, {high[0].env}) over {len(points)} runs."
+                f"faster than one thread): {low[1]:.2f} (numba {name(low[0].label)}, "
+                f"{name(low[0].env)}) to {high[1]:.2f} (numba {name(high[0].label)}, "
+                f"{name(high[0].env)}) over {len(points)} runs."
             )
     return lines or ["Not measured in these results (`bench_threads`)."]
 
@@ -75,8 +77,8 @@ def startup(runs: Sequence[Run]) -> List[str]:
                 continue
             every += [v for _, v in points]
             first, last = points[0], points[-1]
-            ends.append(f"{env}: {seconds(first[1])} (numba {first[0].label})"
-                        + (f" to {seconds(last[1])} (numba {last[0].label})"
+            ends.append(f"{name(env)}: {seconds(first[1])} (numba {name(first[0].label)})"
+                        + (f" to {seconds(last[1])} (numba {name(last[0].label)})"
                            if last is not first else ""))  # fmt: skip
         if ends:
             lines.append(f"- **{what}** takes {span(every, seconds)} (a fresh interpreter each, "
