@@ -7,12 +7,12 @@ plans is what asv runs. Also what asv needs in its own environment to run them.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import pathlib
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
+from allocbench import files
 from allocbench.catalog import ALLOCATORS, BUILD_VARIABLE, PRELOAD_VARIABLE, SWITCH_VARIABLE
 from allocbench.errors import UserError
 from allocbench.history import interpreters
@@ -29,9 +29,12 @@ def load_config(root: pathlib.Path) -> dict:
     """asv.conf.json of the repository at `root`."""
     path = root / "asv.conf.json"
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise HistoryError(f"cannot read {path}: {exc}") from None
+        conf = files.load_json(path)
+    except files.FileError as exc:
+        raise HistoryError(f"cannot read asv's configuration: {exc}") from None
+    if not isinstance(conf, dict):
+        raise HistoryError(f"{path}: not asv's configuration (not a JSON object)")
+    return conf
 
 
 #: The first numba the run-time switch (allocbench.patch_numba_zeros) works on.

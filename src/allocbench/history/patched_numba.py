@@ -28,6 +28,7 @@ import tarfile
 import tempfile
 from typing import Dict, List, Sequence
 
+from allocbench import files
 from allocbench.errors import UserError
 from allocbench.history.releases import parse_version
 
@@ -106,7 +107,8 @@ def build_wheel(version: str, out_dir: pathlib.Path, python: str = sys.executabl
         log = out_dir / f"numba-{patched_version(version)}-build.log"
         wheel = build(source, pathlib.Path(tmp) / "wheel", log, python)
         target = out_dir / wheel.name
-        shutil.copyfile(wheel, target)
+        with files.replacing(target) as temporary:
+            shutil.copyfile(wheel, temporary)
         return target
 
 

@@ -29,7 +29,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from allocbench.errors import UserError
-from allocbench.files import FileError, read_text
+from allocbench.files import FileError, read_text, write_text
 
 TABLE = pathlib.Path(__file__).with_name("releases.tsv")
 COLUMNS = ("numba", "released", "llvmlite", "pythons", "numpy", "note")
@@ -285,9 +285,7 @@ def save(releases: Sequence[Release], path: Optional[PathLike] = None) -> None:
     text = format_table(releases)
     if parse_table(text, str(path)) != list(releases):
         raise TableError(f"{path}: the table would not read back as written")
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
+    write_text(path, text)
 
 
 def find(releases: Sequence[Release], version: str) -> Release:
