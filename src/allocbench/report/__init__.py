@@ -14,6 +14,7 @@ import statistics
 from collections import defaultdict
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
+from allocbench import files
 from allocbench.catalog import HEADLINE_SIZE, MMAP_THRESHOLD_MAX, Bench, MiB, format_size
 from allocbench.history.releases import Release
 from allocbench.report.figures import plot_ratio_by_release, plot_seed_figure
@@ -454,6 +455,15 @@ def fresh_table(runs: Sequence[Run]) -> List[str]:
             "| --- | --- | --- | --- | --- | --- |", *rows]  # fmt: skip
 
 
+def make_folder(path: pathlib.Path) -> None:
+    """Create the folder `path` and its parents where missing; FileError naming it where it
+    cannot be created (a read-only or full disk)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise files.write_error(path, exc) from None
+
+
 def write(
     results_dir: PathLike,
     out_dir: PathLike,
@@ -461,7 +471,8 @@ def write(
     machine: Optional[str] = None,
 ) -> pathlib.Path:
     """Write the report; the path of its Markdown file. ResultsError for unusable results or
-    an output folder that cannot be one."""
+    an output folder that cannot be one; FileError for a file that cannot be written (each file
+    is replaced whole or left as it was)."""
     out = pathlib.Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ResultsError(f"{out} exists and is not a folder: the report needs a folder")
@@ -470,7 +481,7 @@ def write(
     runs = collect(load(results_dir), table, machine)
     if not runs:
         raise ResultsError(f"{results_dir}: every result in it failed or was skipped")
-    out.mkdir(exist_ok=True)
+    make_folder(out)
     unknown = sorted({r.commit[:8] for r in runs if r.release is None})
     keys = {r.release.numba: r.release.key for r in runs if r.release}
     versions = sorted(keys, key=keys.__getitem__)
@@ -518,5 +529,5 @@ def write(
     if plot_ratio_by_release(runs, out / "ratio_by_release.png"):
         lines += ["## The ratio by release", "", "![ratio by release](ratio_by_release.png)", ""]
     report = out / "README.md"
-    report.write_text("\n".join(lines))
+    files.write_text(report, "\n".join(lines))
     return report

@@ -1,6 +1,8 @@
 """The report's and the front page's plots, drawn with matplotlib from the runs.
 
-A name from the results is drawn as it is written (a "$" in it opens no formula).
+Each is written to a temporary file beside its path and renamed over it (allocbench.files), so
+that a full disk leaves the plot before it whole and no truncated PNG; a name from the results
+is drawn as it is written (a "$" in it opens no formula).
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import pathlib
 from typing import List, Optional, Sequence, Tuple
 
+from allocbench import files
 from allocbench.catalog import MMAP_THRESHOLD_MAX, SWEEP_NS, Bench, MiB, format_size
 from allocbench.report.runs import Run, by_series, headline, is_plain, newest_with
 
@@ -28,10 +31,14 @@ def _text(value: object) -> str:
 
 
 def _save(fig, path: pathlib.Path) -> None:
-    """Lay out `fig`, write it to `path` as PNG and close it."""
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    _pyplot().close(fig)
+    """Lay out `fig`, write it to `path` as PNG (atomically: FileError naming `path` if it cannot
+    be written, the file before left whole) and close it."""
+    try:
+        fig.tight_layout()
+        with files.replacing(path) as temporary:
+            fig.savefig(temporary, format="png", dpi=100)
+    finally:
+        _pyplot().close(fig)
 
 
 def plot_seed_figure(runs: Sequence[Run], path: pathlib.Path) -> Optional[Run]:

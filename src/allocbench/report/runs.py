@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
+from allocbench import files
 from allocbench.catalog import (
     ALLOCATORS,
     BUILD_VARIABLE,
@@ -97,9 +98,13 @@ class Run:
 
 
 def release_by_commit(table: Sequence[Release]) -> Dict[str, Release]:
-    """Commit hash -> release, from a ledger built afresh (its hashes are the same anywhere)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        hashes = ledger.build(table, pathlib.Path(tmp) / "ledger")
+    """Commit hash -> release, from a ledger built afresh (its hashes are the same anywhere) in
+    a temporary folder; FileError naming it where it cannot be written (a full disk)."""
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            hashes = ledger.build(table, pathlib.Path(tmp) / "ledger")
+    except OSError as exc:
+        raise files.write_error(exc.filename or tempfile.gettempdir(), exc) from None
     return dict(zip(hashes, table))
 
 

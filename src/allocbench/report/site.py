@@ -6,6 +6,8 @@ asv's pages: where the slowdown appears, why, and what to do, each claim compute
 results the site shows, with its plot and a link into the asv graph that shows it, opened
 with the right parameters. It also drops from asv's index the benchmarks that have no result,
 so that the grid has no empty tiles, and adds a link to the front page to asv's navigation.
+Every file it writes or edits is replaced whole (allocbench.files): a full or read-only disk is
+one line naming the file, and leaves the file before it as it was.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import sys
 import urllib.parse
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
+from allocbench import files
 from allocbench.catalog import BUILD_VARIABLE, PRELOAD_VARIABLE, SWITCH_VARIABLE, Bench
 from allocbench.history.ledger import compare_url, release_notes_url
 from allocbench.history.releases import Release, format_date
@@ -27,6 +30,7 @@ from allocbench.report import (
     cliff,
     compiled_code,
     faults,
+    make_folder,
     release_steps,
     summary,
     switched,
@@ -82,26 +86,26 @@ def measured_benchmarks(html_dir: pathlib.Path) -> Set[str]:
 def prune_unmeasured(html_dir: pathlib.Path) -> List[str]:
     """Drop from asv's index.json the benchmarks without a result; the names dropped."""
     index_path = html_dir / "index.json"
-    index = json.loads(index_path.read_text(encoding="utf-8"))
+    index = files.load_json(index_path)
     measured = measured_benchmarks(html_dir)
     dropped = sorted(name for name in index["benchmarks"] if name not in measured)
     for name in dropped:
         del index["benchmarks"][name]
-    index_path.write_text(json.dumps(index), encoding="utf-8")
+    files.write_text(index_path, json.dumps(index))
     return dropped
 
 
 def link_front_page(html_dir: pathlib.Path) -> None:
     """Add 'Where, why, what to do' to the navigation bar of asv's index.html (once)."""
     index = html_dir / "index.html"
-    page = index.read_text(encoding="utf-8")
+    page = files.read_text(index)
     if _NAV_MARK in page:
         return
     item = (f'<li id="{_NAV_MARK}"><a href="{FRONT_PAGE}"><b>Where, why, what to do</b></a>'
             "</li>")  # fmt: skip
     page, count = re.subn(r'(<li id="nav-li-")', item + r"\n\1", page, count=1)
     if count:
-        index.write_text(page, encoding="utf-8")
+        files.write_text(index, page)
 
 
 def commit_pages(html_dir: pathlib.Path, by_commit: Dict[str, Release]) -> int:
@@ -119,11 +123,11 @@ def commit_pages(html_dir: pathlib.Path, by_commit: Dict[str, Release]) -> int:
                 f'<li><a href="{changes}">numba\'s changes since {previous.numba}</a></li>'
             )
         folder = html_dir / "commits" / commit
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "index.html").write_text(
+        make_folder(folder)
+        files.write_text(
+            folder / "index.html",
             _COMMIT_PAGE.format(version=release.numba, date=format_date(release.released),
                                 commit=commit, links="".join(links)),
-            encoding="utf-8",
         )  # fmt: skip
         previous = release
     return len(by_commit)
@@ -153,13 +157,13 @@ def adjust_graph_page(html_dir: pathlib.Path) -> bool:
     script = html_dir / "graphdisplay.js"
     if not script.is_file():
         return False
-    code = script.read_text(encoding="utf-8")
+    code = files.read_text(script)
     if _CATEGORY_LINES in code and _LEGEND_SMALL in code:
         return True
     code, bars = _CATEGORY_BARS.subn(_CATEGORY_LINES, code)
     if bars != 1 or code.count(_LEGEND) != 1:
         return False
-    script.write_text(code.replace(_LEGEND, _LEGEND_SMALL), encoding="utf-8")
+    files.write_text(script, code.replace(_LEGEND, _LEGEND_SMALL))
     return True
 
 
@@ -226,7 +230,7 @@ def _figure(image: Optional[str], caption: str, link: str, words: str) -> str:
 
 
 def _draw(runs: Sequence[Run], assets: pathlib.Path) -> Dict[str, Optional[str]]:
-    assets.mkdir(parents=True, exist_ok=True)
+    make_folder(assets)
     drawn: Dict[str, Optional[str]] = {}
     drawn["sweep"] = "sweep.png" if plots.plot_sweep(runs, assets / "sweep.png") else None
     drawn["ratio"] = (
@@ -319,7 +323,8 @@ def publish(
     html_dir: pathlib.Path, results_dir: pathlib.Path, table: Sequence[Release]
 ) -> pathlib.Path:
     """After ``asv publish``: the front page, the link to it, and no unmeasured benchmark in the
-    index. ResultsError where the results or the site are not there."""
+    index. ResultsError where the results or the site are not there; FileError naming the file
+    that cannot be read or written."""
     if not (html_dir / "index.json").is_file():
         raise ResultsError(f"{html_dir}: no asv site here; run `asv publish` first")
     by_commit = release_by_commit(table)
@@ -332,7 +337,7 @@ def publish(
         print(f"{html_dir}: asv's graph page is not the one expected; left as asv wrote it",
               file=sys.stderr)  # fmt: skip
     page = html_dir / FRONT_PAGE
-    page.write_text(front_page(runs, html_dir / ASSETS), encoding="utf-8")
+    files.write_text(page, front_page(runs, html_dir / ASSETS))
     link_front_page(html_dir)
     return page
 
