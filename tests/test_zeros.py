@@ -319,3 +319,148 @@ def test_other_dtypes_inside_njit_are_typing_errors_naming_them(spelling, named)
     with pytest.raises(TypingError) as error:
         _njit_zeros(spelling)(3)
     assert "allocbench.zeros: dtype" in str(error.value) and named in str(error.value)
+
+
+# -- numpy's shapes, errors and strides; numpy's zeros_like (issue 21, item 9) ---------------
+
+MAX_INTP = np.iinfo(np.intp).max
+# Shapes numpy refuses: bools (TypeError), beyond intp, negative or too big (ValueError).
+BAD_SHAPES = [
+    True, False, (True, 2), (2, False), np.True_, (np.True_, 3), np.array(True), 2.0, (2.5, 3),
+    2**63, -2**63 - 1, 2**64, -2**64, (2**63, 2), (0, 2**63), MAX_INTP,
+    2**62, (2**62, 0), (0, 2**62), (2**31, 2**31, 0), (2**62, -1), (-1, 2**62), -1, (3, -2),
+]  # fmt: skip
+ZERO_SIZE = [0, (0,), (0, 3), (3, 0), (0, 0), (2, 0, 3), (4, 5, 0), ()]
+
+
+def _outcome(make, *args, **kwargs):
+    """What numpy tells apart: the array (shape, strides, dtype, contiguity, bytes), or the
+    exception's type and, for a ValueError, its message (numpy's TypeError wording varies, and
+    its MemoryError is a subclass of its own)."""
+    try:
+        a = make(*args, **kwargs)
+    except MemoryError:
+        return MemoryError, None
+    except Exception as error:
+        return type(error), str(error) if isinstance(error, ValueError) else None
+    flags = (a.flags.c_contiguous, a.flags.f_contiguous, a.flags.writeable)
+    return a.shape, a.strides, a.dtype, flags, a.tobytes()
+
+
+@pytest.mark.parametrize("shape", BAD_SHAPES, ids=repr)
+def test_refused_shapes_raise_what_numpy_raises(shape):
+    expected = _outcome(np.zeros, shape)
+    assert expected[0] in (TypeError, ValueError)
+    assert _outcome(allocbench.zeros, shape) == expected
+    got, bytewise = _outcome(allocbench.zeros, shape, np.uint8), _outcome(np.zeros, shape, "u1")
+    if bytewise[0] is MemoryError and isinstance(shape, tuple) and 0 in shape:
+        # numpy 1.18 asks for the other dimensions' product to hold nothing: allocbench asks
+        # for nothing (numpy 1.24 and 2.x give the empty array).
+        assert got[0] == shape and got[-1] == b""
+    else:
+        assert got == bytewise
+    if not isinstance(shape, np.ndarray):
+        assert _outcome(allocbench.zeros_like, 1.0, shape=shape) == expected
+
+
+@pytest.mark.parametrize("dtype", ["float64", "uint8", "complex128", "S3", REC])
+@pytest.mark.parametrize("shape", ZERO_SIZE, ids=repr)
+def test_zero_size_arrays_are_strided_as_numpy_strides_them(shape, dtype):
+    expected = _outcome(np.zeros, shape, dtype)
+    assert _outcome(allocbench.zeros, shape, dtype) == expected
+    assert _outcome(allocbench.zeros_like, np.ones(shape, dtype)) == expected
+
+
+def _njit_call(expression):
+    namespace = dict(globals())
+    exec(f"def f(n):\n    return {expression}", namespace)
+    return numba.njit(namespace["f"])
+
+
+def _njit_outcome(expression, n):
+    """_outcome of a call inside @njit code, of an exception only its type (allocbench says
+    numpy's "negative dimensions are not allowed" where numba says "... not allowed")."""
+    try:
+        a = _njit_call(expression)(n)
+    except TypingError:
+        return TypingError, None
+    except Exception as error:
+        return type(error), None
+    flags = (a.flags.c_contiguous, a.flags.f_contiguous, a.flags.writeable)
+    return a.shape, a.strides, a.dtype, flags, a.tobytes()
+
+
+@pytest.mark.parametrize(
+    "shape, n",
+    [
+        ("n", 0), ("(n, 3)", 0), ("(3, n)", 0), ("(n, n)", 0), ("(2, n, 3)", 0), ("()", 0),
+        ("n", True), ("(n, 2)", True), ("(2, n)", False), ("True", 0), ("(True, 2)", 0),
+        ("n", 2**62), ("(n, 0)", 2**62), ("(0, n)", 2**62), ("(n, n, 0)", 2**62),
+        ("(n, -1)", 2**62), ("(-1, n)", 2**62), ("n", -1), ("n", np.uint64(2**63)),
+    ],
+)  # fmt: skip
+def test_inside_njit_shapes_errors_and_strides_are_numbas(shape, n):
+    expected = _njit_outcome(f"np.zeros({shape})", n)
+    assert _njit_outcome(f"allocbench.zeros({shape})", n) == expected
+    # int16: no shape here is a real allocation (numba 0.48's np.zeros crashes on a failed one).
+    assert _njit_outcome(f"allocbench.zeros({shape}, np.int16)", n) == _njit_outcome(
+        f"np.zeros({shape}, np.int16)", n
+    )
+
+
+#: numba 0.56 took an explicit None as np.zeros_like's dtype; before, a typing error.
+_EXPLICIT_NONE_LIKE = tuple(map(int, numba.__version__.split(".")[:2])) >= (0, 56)
+LIKES = [
+    3.0, 3, -7, True, np.float32(2.5), np.int16(4), np.datetime64("2020-01-01", "ms"), "ab",
+    b"xyz", [1, 2], [1, 2.5], [True, False], [[1, 2], [3, 4]], ((1, 2), (3, 4)), [[[1j]]], [],
+    np.ones((2, 3), np.int16), np.ones((0, 3), np.uint8),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("like", LIKES, ids=repr)
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"dtype": "i4"}, {"dtype": np.float32}, {"shape": (3, 2)}, {"shape": 4}, {"shape": ()},
+     {"dtype": "u1", "shape": (2, 0)}, {"dtype": None, "shape": None}],
+    ids=repr,
+)  # fmt: skip
+def test_zeros_like_takes_what_numpy_takes(like, kwargs):
+    assert _outcome(allocbench.zeros_like, like, **kwargs) == _outcome(
+        np.zeros_like, like, **kwargs
+    )
+
+
+@pytest.mark.parametrize(
+    "like, n",
+    [("n", 3.0), ("n", 3), ("n", True), ("n", np.float32(2.5)), ("n", np.uint8(7)),
+     ("n", np.complex64(1j)), ("np.ones((2, 3), np.int16)", 0), ("np.zeros((n, 3))", 0)],
+)  # fmt: skip
+@pytest.mark.parametrize("dtype", ["", ", np.int32", ", dtype=np.float32", ", None"])
+def test_zeros_like_inside_njit_takes_what_numbas_takes(like, n, dtype):
+    if dtype == ", None" and not _EXPLICIT_NONE_LIKE:
+        pytest.skip("numba < 0.56 types np.zeros_like(a, None) as an error")
+    expected = _njit_outcome(f"np.zeros_like({like}{dtype})", n)
+    assert expected[0] != TypingError
+    assert _njit_outcome(f"allocbench.zeros_like({like}{dtype})", n) == expected
+
+
+@pytest.mark.parametrize("shape", ["(2, 3)", "4", "()", "(n, 0)", "(0, n)"])
+@pytest.mark.parametrize(
+    "like, dtype", [("n", "np.int64"), ("np.ones((2, 2), np.int16)", "np.int16")]
+)
+def test_zeros_like_inside_njit_takes_numpys_shape(like, dtype, shape):
+    # numba's np.zeros_like has no shape=: np.zeros(shape, a.dtype) gives the array (as numpy's
+    # zeros_like does; numpy 1.18 read shape=() as none), numba's np.zeros the strides.
+    got = _njit_outcome(f"allocbench.zeros_like({like}, shape={shape})", 0)
+    expected = np.zeros(eval(shape, {"n": 0}), np.asarray(_njit_call(like)(0)).dtype)
+    assert got[0] == expected.shape and got[2] == expected.dtype
+    assert got == _njit_outcome(f"np.zeros({shape}, {dtype})", 0)
+
+
+@pytest.mark.parametrize("like", ["[1, 2]", "(1, 2)", "[[1.0, 2.0]]"])
+def test_zeros_like_of_a_sequence_inside_njit_is_a_typing_error(like):
+    # numba's own np.zeros_like cannot lower these either; from Python they work (above).
+    with pytest.raises(TypingError):
+        _njit_call(f"allocbench.zeros_like({like})")(0)
+    with pytest.raises((TypingError, NotImplementedError)):  # numba < 0.49: NotImplementedError
+        _njit_call(f"np.zeros_like({like})")(0)

@@ -3,7 +3,7 @@
 The public surface is the fix::
 
     allocbench.zeros(shape, dtype=np.float64)   # inside @njit code and from Python
-    allocbench.zeros_like(a)
+    allocbench.zeros_like(a, dtype=None, shape=None)
     allocbench.patch_numba_zeros()   # numba's own np.zeros/zeros_like, calloc-backed, from now on
 
 The switch is opt-in: it is applied only when called, or at interpreter start where the

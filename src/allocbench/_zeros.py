@@ -35,7 +35,7 @@ from numba.extending import intrinsic, overload, register_jitable
 
 from allocbench._advice import HUGEPAGE_FROM, advice_name, huge_page_advice
 from allocbench._njit import cached_njit
-from allocbench._shape import ShapeLike, normalize_shape
+from allocbench._shape import MAX_INTP, MIN_INTP, ShapeLike, intp_dims
 
 try:
     from numba.core.errors import TypingError
@@ -212,17 +212,37 @@ def _managed(context, builder, data):
     return builder.call(manage_memory, [data, builder.bitcast(free, i8p)])
 
 
-def _strides(context, builder, arrty, dims) -> List[ir.Value]:
+#: How the strides of an array with a zero in its shape are made (see _strides).
+NUMBA_STRIDES, SKIP_ZERO_STRIDES, ZERO_STRIDES = "numba", "skipzero", "zero"
+
+
+def numpy_zero_size_strides() -> str:
+    """How the running numpy strides a zero-size array: numpy 1.18.5 as if each 0 were 1
+    ((3, 0) float64: (8, 8)), 1.24 and 2.x all 0 ((0, 0)); numba, as C does, (0, 8)."""
+    probe = np.empty((2, 0, 3), np.float64).strides
+    if probe == (0, 0, 0):
+        return ZERO_STRIDES
+    return SKIP_ZERO_STRIDES if probe == (24, 24, 8) else NUMBA_STRIDES
+
+
+def _strides(context, builder, arrty, dims, zero_size) -> List[ir.Value]:
     intp = context.get_value_type(types.intp)
     stride = intp(context.get_abi_sizeof(context.get_data_type(arrty.dtype)))
     strides = []
     for dim in reversed(dims) if arrty.layout == "C" else dims:
         strides.append(stride)
+        if zero_size == SKIP_ZERO_STRIDES:
+            dim = builder.select(builder.icmp_signed("==", dim, intp(0)), intp(1), dim)
         stride = builder.mul(stride, dim)
+    if zero_size == ZERO_STRIDES and dims:
+        empty = builder.icmp_signed("==", dims[0], intp(0))
+        for dim in dims[1:]:
+            empty = builder.or_(empty, builder.icmp_signed("==", dim, intp(0)))
+        strides = [builder.select(empty, intp(0), s) for s in strides]
     return strides[::-1] if arrty.layout == "C" else strides
 
 
-def _build_array(context, builder, arrty, shape_type, shape_value, nbytes, failure):
+def _build_array(context, builder, arrty, shape_type, shape_value, nbytes, failure, zero_size):
     data = _calloc(context, builder, nbytes, failure)
     _advise(context, builder, data, nbytes)
     meminfo = _managed(context, builder, data)
@@ -236,17 +256,18 @@ def _build_array(context, builder, arrty, shape_type, shape_value, nbytes, failu
         array,
         data=builder.bitcast(data, array.data.type),
         shape=dims,
-        strides=_strides(context, builder, arrty, dims),
+        strides=_strides(context, builder, arrty, dims, zero_size),
         itemsize=context.get_constant(types.intp, itemsize),
         meminfo=builder.bitcast(meminfo, array.meminfo.type),
     )
     return array._getvalue()
 
 
-def calloc_intrinsic(layout: str, failure: str):
+def calloc_intrinsic(layout: str, failure: str, zero_size: str = NUMBA_STRIDES):
     """An intrinsic (shape tuple, nbytes, dtype) -> array of that layout ("C" or "F") on
     calloc'ed memory with numpy's advice, owned by numba's runtime; MemoryError(failure)
-    where calloc fails. `nbytes` must have been checked against the shape."""
+    where calloc fails. `nbytes` must have been checked against the shape. A zero-size array
+    is strided as numba strides it, or as `zero_size` says (numpy_zero_size_strides)."""
 
     def calloc_array(typingctx, shape, nbytes, dtype):
         element = _element_type(dtype)
@@ -256,16 +277,23 @@ def calloc_intrinsic(layout: str, failure: str):
 
         def codegen(context, builder, sig, args):
             shape_value, nbytes_value, _ = args
-            return _build_array(context, builder, arrty, shape, shape_value, nbytes_value, failure)
+            return _build_array(
+                context, builder, arrty, shape, shape_value, nbytes_value, failure, zero_size
+            )
 
         return arrty(shape, types.intp, dtype), codegen
 
-    calloc_array.__name__ = f"calloc_array_{layout}"
+    calloc_array.__name__ = f"calloc_array_{layout}_{zero_size}"
     return intrinsic(calloc_array)
 
 
 #: (shape tuple, nbytes, dtype) -> C-ordered array on calloc'ed, NRT-managed memory.
-_calloc_array = calloc_intrinsic("C", "Unable to allocate memory for allocbench.zeros")
+_NO_MEMORY = "Unable to allocate memory for allocbench.zeros"
+_calloc_array = calloc_intrinsic("C", _NO_MEMORY)
+#: How the running numpy strides zero-size arrays, which calls from Python reproduce.
+_NUMPY_ZERO_SIZE = numpy_zero_size_strides()
+#: The same, strided as the running numpy strides a zero-size array: for calls from Python.
+_calloc_array_numpy = calloc_intrinsic("C", _NO_MEMORY, _NUMPY_ZERO_SIZE)
 
 
 def _shape_ndim(shape) -> Optional[int]:
@@ -319,27 +347,67 @@ def _checked_nbytes(shape, itemsize):
     return overflow_checked_nbytes(shape, itemsize)
 
 
+@register_jitable
+def _numpy_checked_nbytes(shape, itemsize):
+    """The array's size in bytes, checked as numpy checks it: one pass over the dimensions in
+    order, zeros skipped, a negative one or a running product of the others and the itemsize
+    beyond intp a ValueError (so (2**62, -1) float64 is too big, (-1, 2**62) negative, and
+    (2**62, 0) too big although it holds nothing)."""
+    nbytes = itemsize
+    empty = False
+    for dim in shape:
+        if dim == 0:
+            empty = True
+        elif dim < 0:
+            raise ValueError("negative dimensions are not allowed")
+        elif nbytes > _MAX_INTP // dim:
+            raise ValueError(_TOO_BIG)
+        else:
+            nbytes *= dim
+    return 0 if empty else nbytes
+
+
 # -- the public functions -----------------------------------------------------------------
 
 
 def zeros(shape: ShapeLike, dtype: DTypeLike = np.float64) -> np.ndarray:
     """A C-ordered array of zeros on calloc'ed memory, owned by numba's runtime.
 
-    Callable from Python and inside @njit code; `shape` is an int or a tuple of ints, `dtype`
-    anything np.dtype takes that numba arrays can hold (TypeError naming it otherwise).
+    Callable from Python and inside @njit code; `shape` is an int or a sequence of ints (not
+    bools: TypeError, as numpy), `dtype` anything np.dtype takes that numba arrays can hold
+    (TypeError naming it otherwise). From Python, errors and strides are numpy's; inside @njit
+    code, numba's own np.zeros's (see the README).
     """
     try:
         entry = _entries[_fast_key(dtype)]
     except KeyError:
         entry = _python_entry(dtype)
-    if type(shape) is not tuple or not all(type(d) is int for d in shape):
-        shape = normalize_shape(shape)
+    if type(shape) is int and MIN_INTP <= shape <= MAX_INTP:
+        shape = (shape,)
+    elif type(shape) is not tuple or not all(
+        type(d) is int and MIN_INTP <= d <= MAX_INTP for d in shape
+    ):
+        shape = intp_dims(shape)
     return entry(shape)
 
 
-def zeros_like(a: np.ndarray) -> np.ndarray:
-    """zeros(a.shape, a.dtype): a C-ordered array of zeros shaped like `a`, of its dtype."""
-    return zeros(a.shape, a.dtype)
+def zeros_like(
+    a: object, dtype: Optional[DTypeLike] = None, shape: Optional[ShapeLike] = None
+) -> np.ndarray:
+    """A C-ordered array of zeros shaped like `a` (or `shape`), of its dtype (or `dtype`).
+
+    `a` is an array or, from Python, anything np.asarray takes (a scalar, a nested list);
+    inside @njit code an array or a scalar, as numba's np.zeros_like takes.
+    """
+    if not isinstance(a, np.ndarray):
+        a = np.asarray(a)
+    if shape is None or (_EMPTY_SHAPE_IS_NONE and np.ndim(shape) == 1 and len(shape) == 0):
+        shape = a.shape
+    return zeros(shape, a.dtype if dtype is None else dtype)
+
+
+#: numpy 1.18.5 reads zeros_like(a, shape=()) as no shape, a's own; 1.24 and 2.x as 0-d.
+_EMPTY_SHAPE_IS_NONE = np.zeros_like(np.empty(1), shape=()).shape == (1,)
 
 
 @overload(zeros)
@@ -359,16 +427,60 @@ def _zeros_overload(shape, dtype=None):
     return impl
 
 
-@overload(zeros_like)
-def _zeros_like_overload(a):
-    if not isinstance(a, types.Array):
-        return None
-    if not storable(a.dtype):
-        raise _refuse("allocbench.zeros_like", a.dtype)
-    np_dtype = numpy_dtype(a.dtype)
-    itemsize = np_dtype.itemsize
+#: What numba's np.zeros_like takes as a scalar (a 0-d array of its type), where storable.
+_SCALARS = (
+    types.Number,
+    types.Boolean,
+    types.NPDatetime,
+    types.NPTimedelta,
+    types.CharSeq,
+    types.UnicodeCharSeq,
+    types.Record,
+)
 
-    def impl(a):
+
+def _none(arg) -> bool:
+    """An omitted or explicit None argument, as typed inside @njit code."""
+    if isinstance(arg, types.Omitted):
+        return arg.value is None
+    return arg is None or isinstance(arg, types.NoneType)
+
+
+@overload(zeros_like)
+def _zeros_like_overload(a, dtype=None, shape=None):
+    if isinstance(a, types.Array):
+        own = a.dtype
+    elif isinstance(a, _SCALARS):
+        own = types.unliteral(a)
+    else:
+        return None
+    if _none(dtype):
+        if not storable(own):
+            raise _refuse("allocbench.zeros_like", own)
+        element = own
+    else:
+        element = array_element(dtype)
+        if element is None:
+            raise _refuse("allocbench.zeros_like", dtype)
+    np_dtype = numpy_dtype(element)
+    itemsize = np_dtype.itemsize
+    if not _none(shape):
+        if _shape_ndim(shape) is None:
+            return None
+
+        def shaped(a, dtype=None, shape=None):
+            dims = _intp_dims(shape)
+            return _calloc_array(dims, _checked_nbytes(dims, itemsize), np_dtype)
+
+        return shaped
+    if not isinstance(a, types.Array):
+
+        def scalar(a, dtype=None, shape=None):
+            return _calloc_array((), itemsize, np_dtype)
+
+        return scalar
+
+    def impl(a, dtype=None, shape=None):
         return _calloc_array(a.shape, _checked_nbytes(a.shape, itemsize), np_dtype)
 
     return impl
@@ -412,15 +524,18 @@ def _python_entry(dtype: DTypeLike) -> Callable:
     key = _identity(dt)
     if key not in _compiled:
 
-        def make(constant):
+        def make(constant, itemsize):
             def entry(shape):
-                return zeros(shape, constant)
+                dims = _intp_dims(shape)
+                return _calloc_array_numpy(dims, _numpy_checked_nbytes(dims, itemsize), constant)
 
             return entry
 
-        # One compiled entry per dtype, the dtype a constant (see allocbench._njit).
-        # The advice is compiled in: a cache entry of its own for each choice.
-        _compiled[key] = cached_njit(make(dt), _cache_name(dt), advice_name())
+        # One compiled entry per dtype, the dtype a constant (see allocbench._njit). The
+        # advice and numpy's zero-size strides are compiled in: a cache entry for each choice.
+        _compiled[key] = cached_njit(
+            make(dt, dt.itemsize), _cache_name(dt), advice_name(), _NUMPY_ZERO_SIZE
+        )
     fast = _fast_key(dtype)
     if fast is not _UNREMEMBERED:
         _entries[fast] = _compiled[key]
