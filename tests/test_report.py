@@ -255,6 +255,16 @@ def test_a_release_that_moved_a_tracked_ratio_is_named_and_noise_is_not(tmp_path
     assert report.release_steps(runs)[0].startswith("- **No release changed**")
 
 
+def test_no_claim_about_release_steps_without_the_figures(tmp_path, hashes):
+    results = tmp_path / "results"
+    env = "virtualenv-py3.8-numpy1.18.5"
+    _write(results, "box", hashes["0.53.1"], env, _ratios(0.5))  # one release: nothing to compare
+    runs = report.collect(report.load(results), releases.load())
+    (line,) = report.release_steps(runs)
+    assert line.startswith("- **Release steps: not measured.**")
+    assert "No release changed" not in line
+
+
 def _threads_and_startup(import_s, first_call_s, over_ideal):
     paths = [["'numba.zeros'", "'allocbench.zeros'"]]
     scaling = [["'numba.zeros'"], ["'prange'", "'threads'"], [str(64 * MiB)]]

@@ -273,11 +273,13 @@ def release_steps(runs: Sequence[Run]) -> List[str]:
     one process) stepped, in a series of one machine and environment: the median of the
     releases after over the median of those before beyond STEP, and the two sets apart."""
     found: Dict[Tuple[str, str, str], List[str]] = defaultdict(list)
+    compared = 0  # series x figure measured over two releases or more
     for (machine, env), series in by_series(_plain(runs)).items():
         keys = sorted({k for r in series for k in r.values if k[0] == Bench.OVER_CONTROL})
         for _, (path, nbytes) in keys:
             points = [(r, r.get(Bench.OVER_CONTROL, path, nbytes)) for r in series]
             points = [(r, v) for r, v in points if v is not None]
+            compared += len(points) > 1
             best = None  # the split whose two sides lie furthest apart
             for k in range(1, len(points)):
                 before, after = [v for _, v in points[:k]], [v for _, v in points[k:]]
@@ -288,9 +290,14 @@ def release_steps(runs: Sequence[Run]) -> List[str]:
             if best is not None:
                 where = (_name(points[best[1]][0].label), _name(env), _name(machine))
                 found[where].append(f"{_name(path)} at {format_size(int(nbytes))} {_x(best[2])}")
+    if not compared:
+        return ["- **Release steps: not measured.** No series here has a compiled path's time "
+                "over its numpy control (bench_ratio, one process) for two releases or more, so "
+                "nothing is said of which release changed it."]  # fmt: skip
     if not found:
         return [f"- **No release changed** any compiled path's time over its numpy control by "
-                f"more than {_x(STEP)} (bench_ratio, one process, every series)."]  # fmt: skip
+                f"more than {_x(STEP)} (bench_ratio, one process; {compared} figures of a series "
+                f"measured over two releases or more)."]  # fmt: skip
     return [
         f"- **numba {label}** ({env}, {machine}) changed a compiled path's time over its numpy "
         f"control (bench_ratio, one process; the releases after over those before, medians): "
