@@ -10,21 +10,40 @@ Python threads each calling an ``@njit(nogil=True)`` loop that allocates arrays.
 The figure the history follows is the parallel efficiency: the time per array on one thread
 over the time per array with N threads, divided by N (1.0: N threads allocate N times as
 fast), both timed back to back in one process, round after round.
+
+Each iteration calls a separate @njit function that makes the array. Written inline in a
+prange body, the allocation is hoisted out of the loop by numba's parfor pass, one per
+thread's chunk, in every release measured from 0.48 to 0.68; 0.49 to 0.53 also dropped the
+zero-fill, so their figure timed waking threads for a task of microseconds; from 0.54 each
+thread wrote its one hoisted array over and over (at 64 MiB, where a sample gives each thread
+one iteration, that happened to be an array per iteration). The call is opaque to that pass,
+so every iteration allocates. `work_done` proves it where it runs: numba's runtime counts the arrays
+a loop allocates, and for numba.zeros above glibc's mmap threshold the page faults show that
+every array was written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import threading
 import time
-from typing import Callable, Dict, Tuple
+from typing import Callable, Dict, Iterator, Optional, Tuple
 
 import numba
 import numpy as np
 
 from allocbench._njit import cached_njit
+from allocbench._zeros import zeros as calloc_zeros
+from allocbench.catalog import MMAP_THRESHOLD_MAX, format_size
 from allocbench.harness.measure import paired_ratio
+from allocbench.harness.probes import malloc_in_use, minor_faults
+
+try:
+    from numba.core.runtime import _nrt_python, rtsys
+except ImportError:  # numba < 0.49
+    from numba.runtime import _nrt_python, rtsys
 
 #: What each allocating loop allocates, by path: a constant of the compiled closure.
 _WHICH = {"numba.zeros": 0, "numba.empty": 1, "allocbench.zeros": 2}
@@ -45,19 +64,36 @@ def thread_count(label: str) -> int:
     return cores() if label == "all" else int(label)
 
 
+# One array per call, made where numba's parfor pass cannot see it: a call to another
+# dispatcher is opaque to it, so it is neither hoisted out of a prange loop nor dropped.
+# Module globals, not closure cells: numba keys a cached closure on its pickled cells, and a
+# dispatcher pickles with a fresh uuid in every process, so the cache would never be hit.
+@numba.njit(cache=True)
+def _numba_zeros(nbytes):
+    return np.zeros((nbytes,), np.uint8)
+
+
+@numba.njit(cache=True)
+def _numba_empty(nbytes):
+    return np.empty((nbytes,), np.uint8)
+
+
+@numba.njit(cache=True)
+def _allocbench_zeros(nbytes):
+    return calloc_zeros((nbytes,), np.uint8)
+
+
 def _allocating_loop(which: int) -> Callable:
     # numba.prange is a plain range where the function is not compiled with parallel=True.
-    from allocbench._zeros import zeros as calloc_zeros
-
     def allocate(nbytes, count):
         last = np.zeros(count, np.uint8)
         for i in numba.prange(count):
             if which == 0:
-                a = np.zeros((nbytes,), np.uint8)
+                a = _numba_zeros(nbytes)
             elif which == 1:
-                a = np.empty((nbytes,), np.uint8)
+                a = _numba_empty(nbytes)
             else:
-                a = calloc_zeros((nbytes,), np.uint8)
+                a = _allocbench_zeros(nbytes)
             last[i] = a[nbytes - 1]
         return last.sum()
 
@@ -72,10 +108,6 @@ def loop(path: str, mode: str) -> Callable:
     `path`: parallel over a prange for mode 'prange', nogil for mode 'threads'."""
     if path not in _WHICH or mode not in ("prange", "threads"):
         raise KeyError(f"no threaded loop for {path!r} in mode {mode!r}")
-    if (path, mode) == ("numba.empty", "prange"):
-        raise NotImplementedError(
-            "numba hoists np.empty out of a prange loop: it allocates once, not per iteration"
-        )
     if mode == "prange" and not can_set_threads():
         raise NotImplementedError("this numba cannot set its thread count (numba 0.49 on)")
     key = (path, mode)
@@ -90,6 +122,115 @@ def loop(path: str, mode: str) -> Callable:
 def can_set_threads() -> bool:
     """Whether this numba can change its thread count at run time (numba 0.49 on)."""
     return hasattr(numba, "set_num_threads")
+
+
+#: The work check calls a loop for this many iterations and for twice as many: the arrays
+#: and page faults of the second call over the first are the loop's own, whatever a call
+#: allocates once (its result, a parfor's reduction) or faults once.
+CHECK_ITERATIONS = 4
+
+_checked: Dict[Tuple[str, str, int], Optional[str]] = {}
+
+
+@contextlib.contextmanager
+def _allocation_stats() -> Iterator[Callable[[], int]]:
+    """Within the block, a function returning the arrays numba's runtime has allocated so far
+    (its meminfo count, which calloc'ed arrays handed to it count in too). numba 0.57 on keeps
+    no count unless asked (the counters all threads share are issue 8101's cost): they are
+    switched on for the block only, so no timed figure pays for them."""
+    enabled = getattr(_nrt_python, "memsys_stats_enabled", None)
+    switch = enabled is not None and not enabled()
+    if switch:
+        _nrt_python.memsys_enable_stats()
+    try:
+        yield lambda: rtsys.get_allocation_stats().mi_alloc
+    finally:
+        if switch:
+            _nrt_python.memsys_disable_stats()
+
+
+@contextlib.contextmanager
+def _one_thread(mode: str) -> Iterator[None]:
+    """numba's thread count set to one within the block for mode 'prange': numba hoists an
+    allocation into each thread's chunk, so on one thread a hoisted one is made once a call."""
+    if mode != "prange" or not can_set_threads():
+        yield
+        return
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+def _faults_per_zeros(nbytes: int) -> int:
+    """Page faults of one numba np.zeros of `nbytes` made on its own (the fewest of two calls,
+    after one that settles the heap): what writing every page of an array costs here."""
+    _numba_zeros(nbytes)
+    counts = []
+    for _ in range(2):
+        before = minor_faults()
+        array = _numba_zeros(nbytes)
+        counts.append(minor_faults() - before)
+        del array
+    return min(counts)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _pages_are_evidence(path: str, nbytes: int) -> bool:
+    """Whether page faults show that each array was written: numba's np.zeros writes every
+    page, and glibc maps every block above its largest mmap threshold afresh. allocbench.zeros
+    (calloc) touches one page; another malloc may hand back pages it already touched."""
+    return path == "numba.zeros" and nbytes > MMAP_THRESHOLD_MAX and malloc_in_use() == "glibc"
+
+
+def work_done(
+    path: str, mode: str, nbytes: int, allocate: Optional[Callable] = None
+) -> Optional[str]:
+    """None where the loop allocates one array per iteration, else why not, for an n/a.
+
+    `allocate` (default: `loop(path, mode)`) is called for `CHECK_ITERATIONS` iterations and
+    for twice as many, on one thread: numba's runtime must count at least one more array per
+    extra iteration, and for numba.zeros above glibc's mmap threshold (under glibc) the extra
+    arrays must fault at least half the pages one numba.zeros of `nbytes` faults on its own,
+    so that a loop whose zero-fill was optimised away fails too."""
+    key = (path, mode, nbytes)
+    if allocate is None and key in _checked:
+        return _checked[key]
+    try:
+        call = allocate if allocate is not None else loop(path, mode)
+    except NotImplementedError as reason:
+        return str(reason)
+    where = "a prange loop" if mode == "prange" else "a loop"
+    few, many = CHECK_ITERATIONS, 2 * CHECK_ITERATIONS
+    with _one_thread(mode), _allocation_stats() as allocated:
+        call(nbytes, 1)
+        counts = []
+        for iterations in (few, many):
+            arrays, faults = allocated(), minor_faults()
+            call(nbytes, iterations)
+            counts.append((allocated() - arrays, minor_faults() - faults))
+    (arrays_few, faults_few), (arrays_many, faults_many) = counts
+    reason = None
+    if arrays_many - arrays_few < many - few:
+        reason = (f"numba {numba.__version__} hoists the allocation out of {where}, or drops "
+                  f"it: {_count(arrays_many, 'allocation')} for {many} iterations of {path} "
+                  f"({arrays_few} for {few})")  # fmt: skip
+    elif _pages_are_evidence(path, nbytes):
+        expected = _faults_per_zeros(nbytes)
+        faults = faults_many - faults_few
+        if faults < (many - few) * expected // 2:
+            reason = (f"numba {numba.__version__} leaves the arrays of {path} in {where} "
+                      f"unwritten (its zero-fill optimised away): {_count(faults, 'page fault')} "
+                      f"for {many - few} more arrays of {format_size(nbytes)}, where one made "
+                      f"on its own takes {expected}")  # fmt: skip
+    if allocate is None:
+        _checked[key] = reason
+    return reason
 
 
 def _prange_timer(allocate: Callable, nbytes: int, threads: int, count: int) -> Callable:
