@@ -1,8 +1,9 @@
 """Allocation from several threads at once: inside a prange loop, or from Python threads.
 
-numba's runtime counts every allocation and free in counters that all threads share (numba
-issue 8101), and arrays above glibc's mmap threshold are mapped and faulted in by each thread
-under the process's one memory map. Either can make N threads allocate no faster than one.
+numba's runtime counted every allocation and free in counters that all threads share (numba
+issue 8101; from 0.57 only when asked), and arrays above glibc's mmap threshold are mapped and
+faulted in by each thread under the process's one memory map. Either can make N threads
+allocate no faster than one.
 Two ways of getting there are measured: `prange`, an ``@njit(parallel=True)`` loop whose
 every iteration allocates an array, with numba's thread count set to N; and `threads`, N
 Python threads each calling an ``@njit(nogil=True)`` loop that allocates arrays.
