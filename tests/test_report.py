@@ -1,5 +1,6 @@
 """allocbench report: sentences computed from results, clear messages for unusable ones."""
 
+import datetime
 import json
 import re
 
@@ -10,11 +11,13 @@ from allocbench import report
 from allocbench.catalog import Bench, MiB
 from allocbench.cli import main
 from allocbench.history import ledger, releases
-from allocbench.report import runs
+from allocbench.report import commits, runs
+from allocbench.results.rules import result_filename
 
 COLUMNS = ["result", "params", "version", "started_at", "duration"]
 PATHS = ["'numpy.zeros'", "'numba.zeros'", "'mixed.zeros_in'", "'allocbench.zeros'"]
 SIZES = [str(1 * MiB), str(32 * MiB), str(256 * MiB)]
+SWITCH = {"ALLOCBENCH_PATCH_NUMBA_ZEROS": "1"}
 
 
 @pytest.fixture(scope="module")
@@ -30,14 +33,32 @@ def _alloc(numba_256):
     return [values, [PATHS, SIZES], "v", 0, 1.0]
 
 
-def _write(root, machine, commit, env, entries):
+#: The parameters' names of the benchmarks these tests write, as benchmarks/ declares them.
+PARAM_NAMES = {
+    Bench.ALLOC: ["path", "size"], Bench.CLIFF_RATIO: ["size"],
+    Bench.FAULTS_ALLOC: ["path", "size"],
+    Bench.OVER_CONTROL: ["path", "size"], Bench.FRESH_FIRST: ["path", "size"],
+    Bench.FRESH_STEADY: ["path", "size"], Bench.FIRST_CALL: ["path"],
+    Bench.THREAD_SCALING: ["path", "mode", "size"],
+    Bench.THREADED_ALLOC: ["path", "mode", "threads", "size"], Bench.SEED_NUMBA: ["n"],
+}  # fmt: skip
+
+
+def _write(root, machine, commit, env, entries, env_vars=None, python="3.11"):
+    """A results file as asv writes it (its environment's variables, Python and requirements
+    beside its name), and the benchmarks' names and versions in benchmarks.json."""
     folder = root / machine
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "machine.json").write_text(json.dumps({"machine": machine, "version": 1}))
     data = {"commit_hash": commit, "env_name": env, "params": {"machine": machine},
-            "requirements": {}, "date": 0, "python": "3.11",
+            "requirements": {}, "env_vars": env_vars or {}, "date": 0, "python": python,
             "result_columns": COLUMNS, "results": entries, "version": 2}  # fmt: skip
-    (folder / f"{commit[:8]}-{env}.json").write_text(json.dumps(data))
+    (folder / result_filename(commit, env)).write_text(json.dumps(data))
+    benchmarks = root / "benchmarks.json"
+    known = json.loads(benchmarks.read_text()) if benchmarks.exists() else {"version": 2}
+    for name, row in entries.items():
+        known[name] = {"version": row[2], "param_names": PARAM_NAMES.get(name, [])}
+    benchmarks.write_text(json.dumps(known))
 
 
 def _cliff(numba_from):
@@ -118,8 +139,16 @@ def test_results_without_the_headline_figures_say_so(tmp_path, hashes):
 
 
 def test_ledger_hashes_match_the_real_ledger(tmp_path, hashes):
-    built = ledger.build(releases.load(), tmp_path / "ledger")
-    assert built[0] == hashes["0.48.0"] and built[-1] == hashes[releases.load()[-1].numba]
+    table = releases.load()
+    built = ledger.build(table, tmp_path / "ledger")
+    assert built[0] == hashes["0.48.0"] and built[-1] == hashes[table[-1].numba]
+    assert built == commits.ledger_commits(table)
+    # Candidates go on top of the last release, each after the one before, as the ledger does.
+    later = [releases.Release(f"0.69.0rc{n}", table[-1].released + datetime.timedelta(days=n),
+                              "0.51.0rc1", ["3.11"], ">=1.22,<2.6") for n in (1, 2)]  # fmt: skip
+    with_candidates = ledger.build(table, tmp_path / "ledger", later)
+    assert with_candidates == commits.ledger_commits(table, later)
+    assert commits.release_by_commit(table, later)[with_candidates[-1]].numba == "0.69.0rc2"
 
 
 def test_tunables_are_set_beside_their_base_run(tmp_path, hashes):
@@ -130,7 +159,8 @@ def test_tunables_are_set_beside_their_base_run(tmp_path, hashes):
     _write(results, "box", commit, base, _cliff(32 * MiB + 8192))
     entries = {**_cliff(135168), Bench.CLIFF_RATIO: [[1.0, 600.0], [[str(MiB), str(16 * MiB)]],
                                                       "v", 0, 1.0]}  # fmt: skip
-    _write(results, "box", commit, tuned, entries)
+    _write(results, "box", commit, tuned, entries,
+           {"GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=131072"})  # fmt: skip
     text = report.write(results, tmp_path / "out", releases.load()).read_text()
     assert ("With `GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072` (" + base) in text
     assert "from 135,168 bytes (0.129 MiB) instead of 33,562,624 bytes (32.008 MiB)" in text
@@ -146,6 +176,7 @@ def test_machine_facts_are_reported(tmp_path, hashes):
     assert "- box: glibc 2.36; transparent huge pages madvise; 4096-byte pages." in text
 
 
+@pytest.mark.slow
 def test_report_from_a_real_asv_run(quick_run, tmp_path):
     """The report on the results of the shared quick asv run (numba 0.57.1 and 0.68.1; 0.48.0
     could not be installed there, so it has no figures)."""
@@ -157,7 +188,13 @@ def test_report_from_a_real_asv_run(quick_run, tmp_path):
     assert "numba 0.57.1 to 0.68.1" in text
     assert "slowdown is there in every release" in text
     assert "Where it starts" in text and "Allocate outside @njit" in text
-    assert "- testbox: glibc" in text or "libc: n/a" in text
+    # bench_machine ran on this machine: its libc and page size, as this process sees them.
+    from allocbench.harness import probes
+
+    glibc = probes.glibc_version()
+    libc = f"glibc {glibc[0]}.{glibc[1]:02d}" if glibc else "libc: n/a"
+    assert f"- testbox: {libc}; " in text
+    assert f"; {probes.page_size()}-byte pages." in text
     assert (tmp_path / "out" / "seed_figure.png").exists()
 
 
@@ -170,7 +207,7 @@ def test_the_switch_is_reported_beside_stock_numba_and_kept_out_of_the_summary(t
     _write(results, "box", commit, base, {Bench.ALLOC: _alloc(0.2), **faults})
     params = faults[Bench.FAULTS_ALLOC][1]
     switched = {Bench.ALLOC: _alloc(3.3e-5), Bench.FAULTS_ALLOC: [[1, 1], params, "v", 0, 1.0]}
-    _write(results, "box", commit, base + "-ALLOCBENCH_PATCH_NUMBA_ZEROS1", switched)
+    _write(results, "box", commit, base + "-ALLOCBENCH_PATCH_NUMBA_ZEROS1", switched, SWITCH)
     text = report.write(results, tmp_path / "out", releases.load()).read_text()
     assert (f"- numba 0.68.1 with the run-time switch ({base}, box): at 256 MiB np.zeros inside "
             "@njit takes 1.1x numpy's time, 6,667x as released; page faults per call: 1, "
@@ -185,6 +222,7 @@ def test_the_switch_is_reported_beside_stock_numba_and_kept_out_of_the_summary(t
         hashes["0.67.0"],
         base + "-ALLOCBENCH_PATCH_NUMBA_ZEROS1",
         {Bench.ALLOC: _alloc(6.6e-5), Bench.FAULTS_ALLOC: [[3, 1], params, "v", 0, 1.0]},
+        SWITCH,
     )
     text = report.write(results, tmp_path / "out", releases.load()).read_text()
     assert (
@@ -208,9 +246,10 @@ def test_allocators_are_reported_beside_glibc_and_kept_out_of_the_summary(tmp_pa
     _write(results, "box", commit, base, {Bench.ALLOC: _alloc_with(1e-5, 0.1)})
     # jemalloc: the gap stays; tcmalloc: closed, because numpy's np.zeros slowed 500-fold
     _write(results, "box", commit, base + "-LD_PRELOADlibjemalloc.so.2",
-           {Bench.ALLOC: _alloc_with(1e-6, 0.1)})  # fmt: skip
+           {Bench.ALLOC: _alloc_with(1e-6, 0.1)}, {"LD_PRELOAD": "libjemalloc.so.2"})  # fmt: skip
     _write(results, "box", commit, base + "-LD_PRELOADlibtcmalloc_minimal.so.4",
-           {Bench.ALLOC: _alloc_with(5e-3, 6e-3)})  # fmt: skip
+           {Bench.ALLOC: _alloc_with(5e-3, 6e-3)},
+           {"LD_PRELOAD": "libtcmalloc_minimal.so.4"})  # fmt: skip
     text = report.write(results, tmp_path / "out", releases.load()).read_text()
     assert ("**Closes the gap** (numba's np.zeros within 2x of numpy's at 256 MiB): tcmalloc, "
             "where numpy's np.zeros takes 500x its time under glibc's malloc and numba's "
@@ -316,8 +355,10 @@ def test_the_ratio_by_release_plot_draws_stock_numba_under_glibc_only(tmp_path, 
 
     results = tmp_path / "results"
     base = "virtualenv-py3.11-numpy1.24.4"
-    for variant in ("-LD_PRELOADlibjemalloc.so.2", "-ALLOCBENCH_PATCH_NUMBA_ZEROS1"):
-        _write(results, "box", hashes["0.68.1"], base + variant, {Bench.ALLOC: _alloc(0.2)})
+    for variant, env_vars in (("-LD_PRELOADlibjemalloc.so.2", {"LD_PRELOAD": "libjemalloc.so.2"}),
+                              ("-ALLOCBENCH_PATCH_NUMBA_ZEROS1", SWITCH)):  # fmt: skip
+        _write(results, "box", hashes["0.68.1"], base + variant, {Bench.ALLOC: _alloc(0.2)},
+               env_vars)  # fmt: skip
     table = releases.load()
     assert not figures.plot_ratio_by_release(runs.collect(load(results), table), tmp_path / "a.png")
     _write(results, "box", hashes["0.68.1"], base, {Bench.ALLOC: _alloc(0.2)})
@@ -332,8 +373,8 @@ ENV = "virtualenv-py3.11-<script src=x>*b*_i_[l](u)|$x^$"
 
 
 def _hostile_results(root, hashes):
-    def write(commit, env, entries):
-        _write(root, MACHINE, commit, env, entries)
+    def write(commit, env, entries, env_vars=None):
+        _write(root, MACHINE, commit, env, entries, env_vars)
 
     fresh = [["'<img src=p>'"], [str(MiB)]]
     for version, slow, ratio in (("0.57.1", 0.2, 0.5), ("0.68.1", 0.21, 0.9)):
@@ -344,8 +385,10 @@ def _hostile_results(root, hashes):
                    Bench.FRESH_STEADY: [[0.01], fresh, "v", 0, 1.0],
                    **_threads_and_startup(0.2, 0.05, 2.0)}  # fmt: skip
         write(hashes[version], ENV, entries)
-    write(hashes["0.68.1"], ENV + "-GLIBC_TUNABLES<b>`x`", _cliff(135168))
-    write(hashes["0.68.1"], ENV + "-ALLOCBENCH_PATCH_NUMBA_ZEROS1", {Bench.ALLOC: _alloc(3e-5)})
+    write(hashes["0.68.1"], ENV + "-GLIBC_TUNABLES<b>`x`", _cliff(135168),
+          {"GLIBC_TUNABLES": "<b>`x`"})  # fmt: skip
+    write(hashes["0.68.1"], ENV + "-ALLOCBENCH_PATCH_NUMBA_ZEROS1", {Bench.ALLOC: _alloc(3e-5)},
+          SWITCH)  # fmt: skip
     write("<img src=c>" + "0" * 30, ENV, {Bench.ALLOC: _alloc(0.2)})  # a commit of no release
     return root
 

@@ -29,6 +29,9 @@ def _write(directory, results_dict, machine="box", env="virtualenv-py3.11-numba0
         "version": 2,
     }
     (folder / result_filename("abc123", env)).write_text(json.dumps(data))
+    names = {name: {"version": row[2], "param_names": ["path", "size"] if row[1] else []}
+             for name, row in results_dict.items()}  # fmt: skip
+    (directory / "benchmarks.json").write_text(json.dumps({**names, "version": 2}))
 
 
 def _alloc(values):
@@ -41,8 +44,21 @@ def test_records_and_ratio(tmp_path):
     _write(tmp_path, {name: entry, "bench_seed.X.time_y": [[0.5], [], "v"]})
     records = results.load(tmp_path)
     assert len(records) == 5
-    assert results.Record("box", "virtualenv-py3.11-numba0.68.1", "abc123", name,
-                          ("numba.zeros", 256 * MiB), 0.2) in records  # fmt: skip
+    assert (
+        results.Record(
+            "box",
+            "virtualenv-py3.11-numba0.68.1",
+            "abc123",
+            name,
+            ("numba.zeros", 256 * MiB),
+            0.2,
+            ("path", "size"),
+            "3.11",
+        )
+        in records
+    )
+    (record,) = [r for r in records if r.params == ("numba.zeros", 256 * MiB)]
+    assert record.param("size") == 256 * MiB and record.python == "3.11"
     (row,) = results.ratios(records)
     assert row["ratio"] == pytest.approx(0.2 / 2e-5)
 

@@ -15,13 +15,20 @@ from collections import defaultdict
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from allocbench import files
-from allocbench.catalog import HEADLINE_SIZE, MMAP_THRESHOLD_MAX, Bench, MiB, format_size
+from allocbench.catalog import (
+    HEADLINE_SIZE,
+    MMAP_THRESHOLD_MAX,
+    PRELOAD_VARIABLE,
+    Bench,
+    MiB,
+    format_size,
+)
 from allocbench.history.releases import Release
+from allocbench.report.commits import release_by_commit
 from allocbench.report.figures import plot_ratio_by_release, plot_seed_figure
 from allocbench.report.runs import (
     FIXED,
-    PRELOADED,
-    TUNED,
+    TUNABLES_VARIABLE,
     Run,
     allocator_of,
     by_series,
@@ -50,7 +57,7 @@ SAME = 3.0
 
 def grid_cliff(run: Run) -> Optional[int]:
     """Smallest size of the Alloc grid from which numba.zeros stays SLOW times numpy's."""
-    sizes = sorted({p[1] for (b, p) in run.values if b == Bench.ALLOC and p[0] == "numba.zeros"})
+    sizes = run.values_of(Bench.ALLOC, "size")
     ratios = [(n, run.ratio(Bench.ALLOC, "numba.zeros", "numpy.zeros", n)) for n in sizes]
     ratios = [(n, q) for n, q in ratios if q is not None]
     cliff = None
@@ -201,7 +208,7 @@ def tunables(runs: Sequence[Run]) -> List[str]:
     """The cliff under glibc tunables beside the same machine, environment and release
     without them: the test of the mechanism."""
     rows, words, shown = [], [], set()
-    for run, _, base_env, setting, base in variants(runs, (TUNED,)):
+    for run, _, base_env, setting, base in variants(runs, (TUNABLES_VARIABLE,)):
         for label, r in (("none", base), (setting, run)):
             if r is None or id(r) in shown:
                 continue
@@ -232,13 +239,21 @@ def switched(runs: Sequence[Run]) -> List[str]:
     """numba's own np.zeros where it is fixed (the run-time switch, the patched build), beside
     the same machine, environment and release as it is: one sentence per fix, environment and
     machine, over the releases it ran."""
-    groups: Dict[Tuple[str, str, str], List[Tuple[Run, float, Optional[Run]]]] = defaultdict(list)
-    for run, marker, base_env, _, base in variants(runs, tuple(FIXED)):
+    groups: Dict[tuple, List[Tuple[Run, float, Optional[Run]]]] = defaultdict(list)
+    plain_names: Dict[tuple, str] = {}
+    own_names: Dict[tuple, str] = {}
+    for run, variable, _, _, base in variants(runs, tuple(FIXED)):
         on = headline(run)
         if run.release is not None and on is not None:
-            groups[(marker, base_env, run.machine)].append((run, on, base))
+            key = (variable, run.machine, run.setting)
+            groups[key].append((run, on, base))
+            own_names.setdefault(key, run.env)
+            if base is not None:
+                plain_names.setdefault(key, base.env)
     lines = []
-    for (marker, base_env, machine), measured in groups.items():
+    for (variable, machine, setting), measured in groups.items():
+        key = (variable, machine, setting)
+        base_env = plain_names.get(key, own_names[key])
         measured.sort(key=lambda m: m[0].release.key)
         labels = [_name(run.label) for run, _, _ in measured]
         which = (f"numba {labels[0]}" if len(labels) == 1
@@ -250,7 +265,7 @@ def switched(runs: Sequence[Run]) -> List[str]:
                         "numba.zeros", HEADLINE_SIZE)  # fmt: skip
         count = "{:,.0f}".format
         lines.append(
-            f"- {which} {FIXED[marker]} ({_name(base_env)}, {_name(machine)}): at 256 MiB "
+            f"- {which} {FIXED[variable]} ({_name(base_env)}, {_name(machine)}): at 256 MiB "
             f"np.zeros inside @njit takes {_span([on for _, on, _ in measured], _x)} numpy's time"
             + (f", {_span(off, _x)} as released" if off else "")
             + (f"; page faults per call: {_span(faults, count)}" if faults else "")
@@ -314,7 +329,7 @@ def allocators(runs: Sequence[Run]) -> List[str]:
     """Whether another malloc removes the gap for numba's np.zeros at 256 MiB, and at what cost
     to numpy's, each beside the same machine, environment and release under glibc's."""
     lines, removes = [], []
-    for run, _, base_env, _, base in variants(runs, (PRELOADED,)):
+    for run, _, base_env, _, base in variants(runs, (PRELOAD_VARIABLE,)):
         name = allocator_of(run)
         if name is None or run.release is None:
             continue
@@ -448,13 +463,15 @@ def fresh_table(runs: Sequence[Run]) -> List[str]:
     """First call in a fresh process against the steady state, where measured."""
     rows = []
     for run in runs:
+        names = run.param_names.get(Bench.FRESH_FIRST, ())
         for (benchmark, params), first in sorted(run.values.items(), key=str):
-            if benchmark != Bench.FRESH_FIRST:
+            if benchmark != Bench.FRESH_FIRST or not {"path", "size"} <= set(names):
                 continue
             steady = run.get(Bench.FRESH_STEADY, *params)
+            named = dict(zip(names, params))
             rows.append(
-                f"| {_name(run.env)} | {_name(run.label)} | {_name(params[0])} "
-                f"| {format_size(params[1])} | {_seconds(first)} | {_seconds(steady)} |"
+                f"| {_name(run.env)} | {_name(run.label)} | {_name(named['path'])} "
+                f"| {format_size(named['size'])} | {_seconds(first)} | {_seconds(steady)} |"
             )
     if not rows:
         return ["Not measured in these results (`asv run --bench bench_fresh`)."]
@@ -485,7 +502,8 @@ def write(
         raise ResultsError(f"{out} exists and is not a folder: the report needs a folder")
     if not out.parent.is_dir():
         raise ResultsError(f"{out.parent}: no such folder to write the report in")
-    runs = collect(load(results_dir), table, machine)
+    by_commit = release_by_commit(table)
+    runs = collect(load(results_dir, by_commit), table, machine, by_commit)
     if not runs:
         raise ResultsError(f"{results_dir}: every result in it failed or was skipped")
     make_folder(out)

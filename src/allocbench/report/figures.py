@@ -8,11 +8,18 @@ is drawn as it is written (a "$" in it opens no formula).
 from __future__ import annotations
 
 import pathlib
-from typing import List, Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
 from allocbench import files
 from allocbench.catalog import MMAP_THRESHOLD_MAX, SWEEP_NS, Bench, MiB, format_size
-from allocbench.report.runs import Run, by_series, headline, is_plain, newest_with
+from allocbench.report.runs import (
+    Run,
+    by_series,
+    environment_label,
+    headline,
+    is_plain,
+    newest_with,
+)
 
 
 def _pyplot():
@@ -50,12 +57,10 @@ def plot_seed_figure(runs: Sequence[Run], path: pathlib.Path) -> Optional[Run]:
     run = max(candidates, key=lambda r: (sum(b == Bench.ALLOC for b, _ in r.values), r.release.key))
     plt = _pyplot()
 
-    paths = sorted({p[0] for b, p in run.values if b == Bench.ALLOC})
+    paths = run.values_of(Bench.ALLOC, "path")
     fig, ax = plt.subplots(figsize=(8, 5))
     for name in paths:
-        points = sorted(
-            (p[1], v) for (b, p), v in run.values.items() if b == Bench.ALLOC and p[0] == name
-        )
+        points = run.points(Bench.ALLOC, "size", path=name)
         if len(points) > 1:
             ax.plot(
                 [n / MiB for n, _ in points], [v for _, v in points], marker=".", label=_text(name)
@@ -83,13 +88,14 @@ def plot_ratio_by_release(runs: Sequence[Run], path: pathlib.Path) -> bool:
     series = {k: v for k, v in series.items() if v}
     if not series:
         return False
+    labels = {(r.machine, r.env): environment_label(r) for r in runs}
     plt = _pyplot()
 
     fig, ax = plt.subplots(figsize=(9, 5))
     named = set()
     for (machine, env), points in sorted(series.items()):
         ax.plot([p[0] for p in points], [p[1] for p in points], marker="o",
-                label=_text(f"{env.replace('virtualenv-', '')} ({machine})"))  # fmt: skip
+                label=_text(f"{labels[(machine, env)]} ({machine})"))  # fmt: skip
         for when, ratio, label in sorted(points):
             minor = label.rsplit(".", 1)[0]
             if minor not in named:
@@ -107,17 +113,8 @@ def plot_ratio_by_release(runs: Sequence[Run], path: pathlib.Path) -> bool:
     return True
 
 
-def _points(run: Run, benchmark: str, *prefix: object) -> List[Tuple[object, float]]:
-    """(last parameter, value) of `benchmark` whose leading parameters are `prefix`, sorted."""
-    return sorted(
-        (params[len(prefix)], value)
-        for (name, params), value in run.values.items()
-        if name == benchmark and tuple(params[: len(prefix)]) == prefix
-    )
-
-
 def _title(run: Run) -> str:
-    return _text(f"numba {run.label}, {run.env.replace('virtualenv-', '')}, {run.machine}")
+    return _text(f"numba {run.label}, {environment_label(run)}, {run.machine}")
 
 
 def plot_sweep(runs: Sequence[Run], path: pathlib.Path) -> bool:
@@ -130,7 +127,7 @@ def plot_sweep(runs: Sequence[Run], path: pathlib.Path) -> bool:
     for benchmark, label in ((Bench.SWEEP_NUMPY, "Numpy zeros (calloc)"),
                              (Bench.SWEEP_NUMBA, "Numba zeros"),
                              (Bench.SWEEP_LOOP, "Numba nested loop")):  # fmt: skip
-        points = [(n * n * 8 / MiB, v) for n, v in _points(run, benchmark)]
+        points = [(n * n * 8 / MiB, v) for n, v in run.points(benchmark, "n")]
         if points:
             ax.plot([x for x, _ in points], [y for _, y in points], label=label)
     ax.axvline(MMAP_THRESHOLD_MAX / MiB, color="gray", lw=0.8)
@@ -143,11 +140,10 @@ def plot_sweep(runs: Sequence[Run], path: pathlib.Path) -> bool:
     return True
 
 
-def _by_size(ax, run: Run, benchmark: str, paths: Sequence[str], *rest: object) -> None:
-    sizes = sorted({p[1] for (b, p) in run.values if b == benchmark})
+def _by_size(ax, run: Run, benchmark: str, paths: Sequence[str]) -> None:
+    sizes = run.values_of(benchmark, "size")
     for name in paths:
-        values = {p[1]: v for (b, p), v in run.values.items()
-                  if b == benchmark and p[0] == name and tuple(p[2:]) == rest}  # fmt: skip
+        values = dict(run.points(benchmark, "size", path=name))
         ax.plot(range(len(sizes)), [values.get(n) for n in sizes], marker="o", label=name)
     ax.set_xticks(range(len(sizes)))
     ax.set_xticklabels([format_size(n) for n in sizes], rotation=30, ha="right", fontsize=8)
@@ -179,11 +175,9 @@ def plot_fix(runs: Sequence[Run], path: pathlib.Path) -> bool:
         return False
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(9, 5))
-    sizes = sorted({p[0] for (b, p) in run.values if b == Bench.FIX_NUMPY})
+    sizes = run.values_of(Bench.FIX_NUMPY, "size")
     for use, label in (("alone", "allocation alone"), ("write", "allocation + write")):
-        values = {
-            p[0]: v for (b, p), v in run.values.items() if b == Bench.FIX_NUMPY and p[1] == use
-        }
+        values = dict(run.points(Bench.FIX_NUMPY, "size", use=use))
         ax.plot(range(len(sizes)), [values.get(n) for n in sizes], marker="o", label=label)
     for target, words in ((1.5, "target, alone"), (1.1, "target, + write")):
         ax.axhline(target, color="gray", lw=0.6, ls="--")

@@ -1,18 +1,19 @@
 """The results as runs: every figure of one machine, environment and numba release.
 
-Each commit is named by its numba release through a ledger built afresh from the release
-table (its hashes are the same on every machine).
+Each commit is named by its numba release through the ledger's commit ids, computed from the
+release table (``allocbench.report.commits``). What an environment varies (glibc tunables,
+the run-time switch, the patched build, another malloc) is read from the environment
+variables asv recorded with its results, never from its name.
 """
 
 from __future__ import annotations
 
-import pathlib
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
-from allocbench import files
+from asv.environment import get_env_name
+
 from allocbench.catalog import (
     ALLOCATORS,
     BUILD_VARIABLE,
@@ -21,58 +22,20 @@ from allocbench.catalog import (
     SWITCH_VARIABLE,
     Bench,
 )
-from allocbench.history import ledger
 from allocbench.history.releases import Release
+from allocbench.report.commits import release_by_commit
 from allocbench.results import Record, ResultsError
 
-#: What the environments under glibc tunables, with the run-time switch on, and with the
-#: patched numba build have in their names.
-TUNED = "-GLIBC_TUNABLES"
-SWITCHED = "-" + SWITCH_VARIABLE
-PATCHED = "-" + BUILD_VARIABLE
-#: The environments where numba's np.zeros is fixed, and how the report names each.
-FIXED = {SWITCHED: "with the run-time switch", PATCHED: "with the patched numba build"}
-#: What the environments under another malloc have in their names, before the library's.
-PRELOADED = "-" + PRELOAD_VARIABLE
-
-
-def is_plain(run: Run) -> bool:
-    """A run of a numba release as it is, under glibc's malloc with its defaults."""
-    return run.release is not None and not any(m in run.env for m in (TUNED, PRELOADED, *FIXED))
-
-
-class Variant(NamedTuple):
-    """A run of an environment variant, beside the plain run it varies."""
-
-    run: Run
-    #: The marker its environment's name carries (TUNED, SWITCHED, PATCHED, PRELOADED).
-    marker: str
-    #: The plain environment's name, and what follows the marker.
-    base_env: str
-    setting: str
-    #: The plain run of the same machine, environment and commit, if there is one.
-    base: Optional[Run]
-
-
-def variants(runs: Sequence[Run], markers: Sequence[str]) -> List[Variant]:
-    """The runs whose environment carries one of `markers`, each with its plain run."""
-    plain = {(r.machine, r.env, r.commit): r for r in runs if is_plain(r)}
-    found = []
-    for run in runs:
-        marker = next((m for m in markers if m in run.env), None)
-        if marker is not None:
-            base_env, setting = run.env.split(marker, 1)
-            base = plain.get((run.machine, base_env, run.commit))
-            found.append(Variant(run, marker, base_env, setting, base))
-    return found
-
-
-def allocator_of(run: Run) -> Optional[str]:
-    """The name of the allocator preloaded in `run`'s environment, or None."""
-    if PRELOADED not in run.env:
-        return None
-    library = run.env.split(PRELOADED, 1)[1]
-    return next((a.name for a in ALLOCATORS.values() if library.startswith(a.soname)), None)
+#: The variable of the environments under glibc tunables (asv.conf.json's env_nobuild).
+TUNABLES_VARIABLE = "GLIBC_TUNABLES"
+#: The environments where numba's np.zeros is fixed, by their variable, and how the report
+#: names each.
+FIXED = {
+    SWITCH_VARIABLE: "with the run-time switch",
+    BUILD_VARIABLE: "with the patched numba build",
+}
+#: Every variable an environment variant sets (history.environments.Environment).
+VARIANT_VARIABLES = (TUNABLES_VARIABLE, SWITCH_VARIABLE, BUILD_VARIABLE, PRELOAD_VARIABLE)
 
 
 @dataclass
@@ -83,11 +46,21 @@ class Run:
     env: str
     commit: str
     release: Optional[Release]
+    python: str = ""
+    requirements: Mapping[str, str] = field(default_factory=dict)
+    env_vars: Mapping[str, str] = field(default_factory=dict)
     values: Dict[Tuple[str, Tuple[object, ...]], float] = field(default_factory=dict)
+    #: Each benchmark's parameter names, where benchmarks.json gives them.
+    param_names: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
         return self.release.numba if self.release else self.commit[:8]
+
+    @property
+    def setting(self) -> Tuple[str, Tuple[Tuple[str, str], ...]]:
+        """The Python and requirements the environment installs, whatever variables it sets."""
+        return self.python, tuple(sorted(self.requirements.items()))
 
     def get(self, benchmark: str, *params: object) -> Optional[float]:
         return self.values.get((benchmark, tuple(params)))
@@ -96,16 +69,69 @@ class Run:
         top, bottom = self.get(benchmark, slow, nbytes), self.get(benchmark, fast, nbytes)
         return top / bottom if top and bottom else None
 
+    def points(self, benchmark: str, over: str, **fixed: object) -> List[Tuple[object, float]]:
+        """(the parameter `over`, value) of `benchmark` whose other parameters named in `fixed`
+        have those values, sorted; none where the parameters' names are not known."""
+        names = self.param_names.get(benchmark, ())
+        if over not in names:
+            return []
+        found = []
+        for (name, params), value in self.values.items():
+            if name != benchmark:
+                continue
+            named = dict(zip(names, params))
+            if all(named.get(k) == v for k, v in fixed.items()):
+                found.append((named[over], value))
+        return sorted(found)
 
-def release_by_commit(table: Sequence[Release]) -> Dict[str, Release]:
-    """Commit hash -> release, from a ledger built afresh (its hashes are the same anywhere) in
-    a temporary folder; FileError naming it where it cannot be written (a full disk)."""
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            hashes = ledger.build(table, pathlib.Path(tmp) / "ledger")
-    except OSError as exc:
-        raise files.write_error(exc.filename or tempfile.gettempdir(), exc) from None
-    return dict(zip(hashes, table))
+    def values_of(self, benchmark: str, name: str) -> List[object]:
+        """The values of the parameter `name` that `benchmark` was measured at, sorted."""
+        return sorted({p for p, _ in self.points(benchmark, name)})
+
+
+def environment_label(run: Run) -> str:
+    """The environment's name without asv's tool: its Python, requirements and variables, by
+    asv's own naming rule."""
+    tagged = {("nobuild", k): v for k, v in run.env_vars.items()}
+    return get_env_name(None, run.python, dict(run.requirements), tagged)
+
+
+def is_plain(run: Run) -> bool:
+    """A run of a numba release as it is, under glibc's malloc with its defaults."""
+    return run.release is not None and not any(v in run.env_vars for v in VARIANT_VARIABLES)
+
+
+class Variant(NamedTuple):
+    """A run of an environment variant, beside the plain run it varies."""
+
+    run: Run
+    #: The variable its environment sets (TUNABLES_VARIABLE, SWITCH_VARIABLE, ...).
+    variable: str
+    #: The plain environment's name (the run's own where there is no plain run), and the
+    #: variable's value.
+    base_env: str
+    setting: str
+    #: The plain run of the same machine, Python, requirements and commit, if there is one.
+    base: Optional[Run]
+
+
+def variants(runs: Sequence[Run], variables: Sequence[str]) -> List[Variant]:
+    """The runs whose environment sets one of `variables`, each with its plain run."""
+    plain = {(r.machine, r.setting, r.commit): r for r in runs if is_plain(r)}
+    found = []
+    for run in runs:
+        variable = next((v for v in variables if v in run.env_vars), None)
+        if variable is not None:
+            base = plain.get((run.machine, run.setting, run.commit))
+            base_env = base.env if base is not None else run.env
+            found.append(Variant(run, variable, base_env, run.env_vars[variable], base))
+    return found
+
+
+def allocator_of(run: Run) -> Optional[str]:
+    """The name of the allocator preloaded in `run`'s environment, or None."""
+    library = run.env_vars.get(PRELOAD_VARIABLE)
+    return next((a.name for a in ALLOCATORS.values() if library == a.soname), None)
 
 
 def collect(
@@ -115,7 +141,7 @@ def collect(
     by_commit: Optional[Dict[str, Release]] = None,
 ) -> List[Run]:
     """Runs in release order (unknown commits last), for one machine or all; `by_commit` is
-    release_by_commit(table), where the caller has it already."""
+    commits.release_by_commit(table), where the caller has it already."""
     machines = sorted({r.machine for r in records})
     if machine is not None and machine not in machines:
         raise ResultsError(f"no results from machine {machine!r}; there are: {', '.join(machines)}")
@@ -127,8 +153,12 @@ def collect(
             continue
         key = (r.machine, r.env, r.commit)
         if key not in runs:
-            runs[key] = Run(r.machine, r.env, r.commit, by_commit.get(r.commit))
+            release = r.release if r.release is not None else by_commit.get(r.commit)
+            runs[key] = Run(r.machine, r.env, r.commit, release, r.python, r.requirements,
+                            r.env_vars)  # fmt: skip
         runs[key].values[(r.benchmark, r.params)] = r.value
+        if r.param_names:
+            runs[key].param_names[r.benchmark] = r.param_names
     order = {c: i for i, c in enumerate(by_commit)}
     return sorted(runs.values(), key=lambda u: (u.machine, u.env, order.get(u.commit, 1e9)))
 

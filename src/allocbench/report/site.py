@@ -18,10 +18,11 @@ import pathlib
 import re
 import sys
 import urllib.parse
-from typing import Dict, List, Optional, Sequence, Set, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from allocbench import files
-from allocbench.catalog import BUILD_VARIABLE, PRELOAD_VARIABLE, SWITCH_VARIABLE, Bench
+from allocbench.catalog import BUILD_VARIABLE, HEADLINE_SIZE, SWITCH_VARIABLE, Bench, format_size
+from allocbench.history.install_release import PATCHED
 from allocbench.history.ledger import compare_url, release_notes_url
 from allocbench.history.releases import Release, format_date
 from allocbench.report import (
@@ -37,7 +38,8 @@ from allocbench.report import (
     tunables,
 )
 from allocbench.report import figures as plots
-from allocbench.report.runs import PATCHED, SWITCHED, Run, collect, is_plain, release_by_commit
+from allocbench.report.commits import release_by_commit
+from allocbench.report.runs import FIXED, VARIANT_VARIABLES, Run, collect, is_plain
 from allocbench.report.threads_and_startup import startup, threads
 from allocbench.results import ResultsError, load
 
@@ -46,11 +48,16 @@ ASSETS = "answer"
 _NAV_MARK = "allocbench-front-page"
 
 
-#: asv's names for the environment variables of asv.conf.json's variants, in its URLs.
-PLAIN = {"env-GLIBC_TUNABLES": ["[none]"], f"env-{SWITCH_VARIABLE}": ["[none]"],
-         f"env-{BUILD_VARIABLE}": ["[none]"], f"env-{PRELOAD_VARIABLE}": ["[none]"]}  # fmt: skip
-SWITCH_ON = {**PLAIN, f"env-{SWITCH_VARIABLE}": ["1"]}
-PATCHED_BUILD = {**PLAIN, f"env-{BUILD_VARIABLE}": ["patched"]}
+def asv_envs(variables: Mapping[str, str]) -> Dict[str, List[str]]:
+    """The environments that set `variables` (and no other variant's), as asv's graph URLs
+    name them: env-NAME, "[none]" for a variable not set."""
+    return {f"env-{v}": [variables.get(v, "[none]")] for v in VARIANT_VARIABLES}
+
+
+#: The variants the front page links to, by the variables they set.
+PLAIN = asv_envs({})
+SWITCH_ON = asv_envs({SWITCH_VARIABLE: "1"})
+PATCHED_BUILD = asv_envs({BUILD_VARIABLE: PATCHED})
 
 
 def graph_link(
@@ -211,13 +218,11 @@ def _bullets(lines: Sequence[str]) -> str:
 def measured_in(runs: Sequence[Run], benchmark: str, variant: Dict[str, Sequence[str]]) -> Dict:
     """`variant` (PLAIN, SWITCH_ON, PATCHED_BUILD) narrowed to the Pythons whose runs of it
     measured `benchmark`, so that asv asks for no graph that does not exist."""
-    marker = {"1": SWITCHED, "patched": PATCHED}
-    wanted = [marker[v[0]] for k, v in variant.items() if k != "env-GLIBC_TUNABLES"
-              and v != ["[none]"]]  # fmt: skip
+    wanted = {v: variant[f"env-{v}"][0] for v in FIXED if variant[f"env-{v}"] != ["[none]"]}
     having = [r for r in runs if any(b == benchmark for b, _ in r.values)
-              and (all(m in r.env for m in wanted) if wanted else is_plain(r))]  # fmt: skip
-    pythons = sorted({m.group(1) for m in (re.search(r"-py(\d+\.\d+)", r.env) for r in having)
-                      if m})  # fmt: skip
+              and (all(r.env_vars.get(k) == v for k, v in wanted.items()) if wanted
+                   else is_plain(r))]  # fmt: skip
+    pythons = sorted({r.python for r in having if r.python})
     return {**variant, "python": pythons} if pythons else dict(variant)
 
 
@@ -253,7 +258,7 @@ def front_page(runs: Sequence[Run], assets: pathlib.Path) -> str:
         return graph_link(benchmark, envs=measured_in(runs, benchmark, variant), **options)
 
     zeros = {"path": ["numba.zeros", "numpy.zeros"]}
-    at_256 = {**zeros, "size": ["256 MiB"]}
+    at_256 = {**zeros, "size": [format_size(HEADLINE_SIZE)]}
     where = [
         _bullets(summary(runs) + release_steps(runs)),
         _figure(drawn["sweep"], "The seed's figure, measured by this suite: time per call "
@@ -328,7 +333,7 @@ def publish(
     if not (html_dir / "index.json").is_file():
         raise ResultsError(f"{html_dir}: no asv site here; run `asv publish` first")
     by_commit = release_by_commit(table)
-    runs = collect(load(results_dir), table, by_commit=by_commit)
+    runs = collect(load(results_dir, by_commit), table, by_commit=by_commit)
     if not runs:
         raise ResultsError(f"{results_dir}: every result in it failed or was skipped")
     prune_unmeasured(html_dir)
