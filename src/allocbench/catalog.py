@@ -1,4 +1,5 @@
-"""The suite's names: allocation paths, groups of them, size grids, dtypes, benchmark ids.
+"""The suite's names: allocation paths, groups of them, size grids, dtypes, and the
+benchmarks: their modules, classes (with their parameters' names) and ids.
 
 One source of truth for each: the benchmarks, the harness, the history's selection, the
 report and the tests all read them from here. Standard library only, so that every part of
@@ -122,6 +123,10 @@ ADVICE_PATHS = ("numpy.zeros", "numpy.empty", "numba.zeros", "numba.empty")
 #: Allocation + write in the history: numpy's and numba's zeros, the fix, and np.empty in @njit
 #: (the advice for arrays whose every element is written anyway).
 WRITE_PATHS = ("numpy.zeros", "numba.zeros", "numba.empty", "allocbench.zeros")
+
+#: The paths whose thread scaling and first call the history measures in every release
+#: (numba's np.zeros); the others' once, for the newest release.
+EVERY_RELEASE_PATHS = ("numba.zeros",)
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -267,40 +272,132 @@ def size_labels(sizes: Tuple[int, ...]) -> List[str]:
     return [format_size(n) for n in sizes]
 
 
+class Modules:
+    """The modules of benchmarks/, by name."""
+
+    ALLOC = "bench_alloc"
+    CLIFF = "bench_cliff"
+    COMPILE = "bench_compile"
+    EXPLAIN = "bench_explain"
+    FIX = "bench_fix"
+    FRESH = "bench_fresh"
+    MACHINE = "bench_machine"
+    MEMORY = "bench_memory"
+    RATIO = "bench_ratio"
+    SEED = "bench_seed"
+    THREADS = "bench_threads"
+
+    @classmethod
+    def all(cls) -> Tuple[str, ...]:
+        """Every module named here."""
+        return tuple(v for k, v in vars(cls).items() if k.isupper())
+
+
+class BenchClass(NamedTuple):
+    """A benchmark class of benchmarks/: its module, its name, and its parameters' names in
+    order. asv names each of its benchmarks ``module.Class.method(value, ...)``, every value
+    written as its repr."""
+
+    module: str
+    name: str
+    param_names: Tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        """``module.Class``."""
+        return f"{self.module}.{self.name}"
+
+    def method(self, method: str) -> str:
+        """The benchmark id of its `method`: ``module.Class.method``."""
+        return f"{self.id}.{method}"
+
+
+class Classes:
+    """Every benchmark class of benchmarks/, with its parameters' names; a test checks them
+    against what asv discovers there."""
+
+    ALLOC = BenchClass(Modules.ALLOC, "Alloc", ("path", "size"))
+    ALLOC_AND_WRITE = BenchClass(Modules.ALLOC, "AllocAndWrite", ("path", "size"))
+    LAYOUT = BenchClass(Modules.ALLOC, "Layout", ("path", "layout", "size"))
+    HUGE_PAGE_ADVICE = BenchClass(Modules.ALLOC, "HugePageAdvice", ("path", "numpy_advice", "size"))
+    CLIFF = BenchClass(Modules.CLIFF, "Cliff")
+    CLIFF_PREDICTED = BenchClass(Modules.CLIFF, "CliffPredicted")
+    CLIFF_ONE_PROCESS = BenchClass(Modules.CLIFF, "CliffOneProcess")
+    CLIFF_RATIO = BenchClass(Modules.CLIFF, "CliffRatio", ("size",))
+    IMPORT_TIME = BenchClass(Modules.COMPILE, "ImportTime")
+    FIRST_CALL = BenchClass(Modules.COMPILE, "FirstCall", ("path",))
+    COMPILED_CODE = BenchClass(Modules.EXPLAIN, "CompiledCode", ("path",))
+    FIX_AGAINST_NUMPY = BenchClass(Modules.FIX, "FixAgainstNumpy", ("size", "use"))
+    FIX_AGAINST_NUMBA = BenchClass(Modules.FIX, "FixAgainstNumba", ("size",))
+    FIX_INSIDE_NJIT = BenchClass(Modules.FIX, "FixInsideNjit", ("size", "use"))
+    NUMBA_ZEROS_OVER_NUMPY = BenchClass(Modules.FIX, "NumbaZerosOverNumpy", ("size", "use"))
+    FRESH_PROCESS = BenchClass(Modules.FRESH, "FreshProcess", ("path", "size"))
+    GLIBC = BenchClass(Modules.MACHINE, "Glibc")
+    KERNEL = BenchClass(Modules.MACHINE, "Kernel")
+    TRANSPARENT_HUGEPAGES = BenchClass(Modules.MACHINE, "TransparentHugepages")
+    HARDWARE = BenchClass(Modules.MACHINE, "Hardware")
+    PAGE_FAULTS = BenchClass(Modules.MEMORY, "PageFaults", ("path", "size"))
+    RESIDENT_MEMORY = BenchClass(Modules.MEMORY, "ResidentMemory", ("path", "size"))
+    OVER_CONTROL = BenchClass(Modules.RATIO, "OverControl", ("path", "size"))
+    SEED_QUESTION = BenchClass(Modules.SEED, "SeedQuestion", ("n",))
+    SEED_PLOT = BenchClass(Modules.SEED, "SeedPlot", ("n",))
+    SEED_SWEEP = BenchClass(Modules.SEED, "SeedSweep", ("n",))
+    THREADED_ALLOC = BenchClass(
+        Modules.THREADS, "ThreadedAlloc", ("path", "mode", "threads", "size")
+    )
+    THREAD_SCALING = BenchClass(Modules.THREADS, "ThreadScaling", ("path", "mode", "size"))
+
+    @classmethod
+    def all(cls) -> Tuple[BenchClass, ...]:
+        """Every class named here."""
+        return tuple(v for k, v in vars(cls).items() if k.isupper())
+
+    @classmethod
+    def of(cls, bench_id: str) -> BenchClass:
+        """The class whose benchmark `bench_id` (``module.Class.method``) is."""
+        for each in cls.all():
+            if bench_id.startswith(each.id + "."):
+                return each
+        raise KeyError(f"no benchmark class of the catalog has {bench_id!r}")
+
+
 class Bench:
     """The benchmark ids (``module.Class.method``) that the report, the history and the tests
     name; benchmarks/ defines them, and a test checks every one exists there."""
 
-    ALLOC = "bench_alloc.Alloc.time_alloc"
-    WRITE = "bench_alloc.AllocAndWrite.time_alloc_and_write"
-    CLIFF_NUMPY = "bench_cliff.Cliff.track_numpy_zeros_lazy_from"
-    CLIFF_NUMBA = "bench_cliff.Cliff.track_numba_zeros_faults_every_page_from"
-    CLIFF_RATIO = "bench_cliff.CliffRatio.track_numba_over_numpy"
-    CLIFF_NUMPY_PREDICTED = "bench_cliff.CliffPredicted.track_numpy_zeros_lazy_from"
-    CLIFF_NUMBA_PREDICTED = "bench_cliff.CliffPredicted.track_numba_zeros_faults_every_page_from"
-    GLIBC = "bench_machine.Glibc.track_glibc_version"
-    THP = "bench_machine.TransparentHugepages.track_transparent_hugepages"
-    PAGE = "bench_machine.Kernel.track_page_size"
-    FRESH_FIRST = "bench_fresh.FreshProcess.track_first_call_seconds"
-    FRESH_STEADY = "bench_fresh.FreshProcess.track_steady_seconds"
-    SEED_NUMBA = "bench_seed.SeedPlot.time_numba_zeros"
-    SWEEP_NUMPY = "bench_seed.SeedSweep.track_numpy_zeros"
-    SWEEP_NUMBA = "bench_seed.SeedSweep.track_numba_zeros"
-    SWEEP_LOOP = "bench_seed.SeedSweep.track_numba_loop"
-    SEED_NUMPY = "bench_seed.SeedPlot.time_numpy_zeros"
-    RESIDENT = "bench_memory.ResidentMemory.track_resident_added"
-    FIX_NUMPY = "bench_fix.FixAgainstNumpy.track_allocbench_over_numpy"
-    NUMBA_OVER_NUMPY = "bench_fix.NumbaZerosOverNumpy.track_numba_zeros_over_numpy"
-    FAULTS_ALLOC = "bench_memory.PageFaults.track_faults_alloc"
-    FAULTS_WRITE = "bench_memory.PageFaults.track_faults_alloc_and_write"
-    PAGES_FAULTED = "bench_memory.PageFaults.track_pages_faulted_alloc"
-    OVER_CONTROL = "bench_ratio.OverControl.track_over_control"
-    WHOLE_BLOCK_FILLS = "bench_explain.CompiledCode.track_whole_block_fills"
-    CALLOC_CALLS = "bench_explain.CompiledCode.track_calloc_calls"
-    THREAD_SCALING = "bench_threads.ThreadScaling.track_time_over_ideal"
-    THREADED_ALLOC = "bench_threads.ThreadedAlloc.track_seconds_per_array"
-    IMPORT_NUMBA = "bench_compile.ImportTime.timeraw_import_numba"
-    FIRST_CALL = "bench_compile.FirstCall.timeraw_first_call"
+    ALLOC = Classes.ALLOC.method("time_alloc")
+    WRITE = Classes.ALLOC_AND_WRITE.method("time_alloc_and_write")
+    CLIFF_NUMPY = Classes.CLIFF.method("track_numpy_zeros_lazy_from")
+    CLIFF_NUMBA = Classes.CLIFF.method("track_numba_zeros_faults_every_page_from")
+    CLIFF_RATIO = Classes.CLIFF_RATIO.method("track_numba_over_numpy")
+    CLIFF_NUMPY_PREDICTED = Classes.CLIFF_PREDICTED.method("track_numpy_zeros_lazy_from")
+    CLIFF_NUMBA_PREDICTED = Classes.CLIFF_PREDICTED.method(
+        "track_numba_zeros_faults_every_page_from"
+    )
+    GLIBC = Classes.GLIBC.method("track_glibc_version")
+    THP = Classes.TRANSPARENT_HUGEPAGES.method("track_transparent_hugepages")
+    PAGE = Classes.KERNEL.method("track_page_size")
+    FRESH_FIRST = Classes.FRESH_PROCESS.method("track_first_call_seconds")
+    FRESH_STEADY = Classes.FRESH_PROCESS.method("track_steady_seconds")
+    SEED_NUMBA = Classes.SEED_PLOT.method("time_numba_zeros")
+    SWEEP_NUMPY = Classes.SEED_SWEEP.method("track_numpy_zeros")
+    SWEEP_NUMBA = Classes.SEED_SWEEP.method("track_numba_zeros")
+    SWEEP_LOOP = Classes.SEED_SWEEP.method("track_numba_loop")
+    SEED_NUMPY = Classes.SEED_PLOT.method("time_numpy_zeros")
+    RESIDENT = Classes.RESIDENT_MEMORY.method("track_resident_added")
+    FIX_NUMPY = Classes.FIX_AGAINST_NUMPY.method("track_allocbench_over_numpy")
+    NUMBA_OVER_NUMPY = Classes.NUMBA_ZEROS_OVER_NUMPY.method("track_numba_zeros_over_numpy")
+    FAULTS_ALLOC = Classes.PAGE_FAULTS.method("track_faults_alloc")
+    FAULTS_WRITE = Classes.PAGE_FAULTS.method("track_faults_alloc_and_write")
+    PAGES_FAULTED = Classes.PAGE_FAULTS.method("track_pages_faulted_alloc")
+    OVER_CONTROL = Classes.OVER_CONTROL.method("track_over_control")
+    WHOLE_BLOCK_FILLS = Classes.COMPILED_CODE.method("track_whole_block_fills")
+    CALLOC_CALLS = Classes.COMPILED_CODE.method("track_calloc_calls")
+    THREAD_SCALING = Classes.THREAD_SCALING.method("track_time_over_ideal")
+    THREADED_ALLOC = Classes.THREADED_ALLOC.method("track_seconds_per_array")
+    IMPORT_NUMBA = Classes.IMPORT_TIME.method("timeraw_import_numba")
+    IMPORT_NUMPY = Classes.IMPORT_TIME.method("timeraw_import_numpy")
+    FIRST_CALL = Classes.FIRST_CALL.method("timeraw_first_call")
 
     @classmethod
     def all(cls) -> Tuple[str, ...]:
