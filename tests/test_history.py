@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from allocbench.catalog import ALLOCATORS
+from allocbench.catalog import ALLOCATORS, BUILD_VARIABLE, PRELOAD_VARIABLE, SWITCH_VARIABLE
 from allocbench.history import environments, ledger, releases, selection
 from benchmarks import bench_alloc, bench_compile, bench_ratio, bench_threads
 
@@ -89,7 +89,7 @@ def _names(cls, method):
 
 
 def test_history_selection_names_real_benchmark_parameters():
-    regexes = [re.compile(r) for r in selection.history_benchmarks()]
+    regexes = [re.compile(r) for r in selection.regexes(selection.HISTORY)]
     alloc = [
         n for n in _names(bench_alloc.Alloc, "time_alloc") if any(r.search(n) for r in regexes)
     ]
@@ -114,7 +114,14 @@ def test_tunables_run_the_newest_release_of_their_base(envs):
     table = releases.load()
     plan = selection.plan(selection.choose(table, ["0.57.1", "0.58.1", "0.68.1"]), tuned)
     assert all([r.numba for r in chosen] == ["0.68.1"] for chosen in plan.values())
-    assert all("GLIBC_TUNABLES" in e.name for e in tuned)
+    assert all(e.name == _asv_name(e, ("nobuild", "GLIBC_TUNABLES"), e.tunables) for e in tuned)
+
+
+def _asv_name(env, variable, value):
+    """asv's name for `env`'s Python and numpy with the one `variable` ((kind, name)) set."""
+    from asv.environment import get_env_name
+
+    return get_env_name("virtualenv", env.python, {"numpy": env.numpy}, {variable: value})
 
 
 def test_bridge_envs_exist_and_join_series(envs):
@@ -131,14 +138,34 @@ def test_bridge_envs_exist_and_join_series(envs):
         assert any(e.supports(release) for e in rest), release.numba
 
 
+def test_the_bridge_is_found_from_the_environments_releases(envs):
+    table = releases.load()
+    found = selection.bridges(envs, table)
+    assert tuple(e.name for e in found) == selection.BRIDGE_ENVS
+    assert len(found) == 1 and found[0].plain
+    # Without the series it joins there is nothing to bridge.
+    older = _series_of(envs, "0.48.0")
+    assert selection.bridges([e for e in envs if e != older], table) == []
+
+
+def _series_of(envs, version):
+    """The one plain environment, not a bridge, whose series has numba `version`."""
+    table = releases.load()
+    release = releases.find(table, version)
+    joining = selection.bridges(envs, table)
+    (found,) = [e for e in envs if e.plain and e not in joining and e.supports(release)]
+    return found
+
+
 def test_the_bridge_runs_where_the_series_meet(envs):
     table = releases.load()
     every = [r.numba for r in table]
     planned = selection.plan(selection.choose(table, every), envs)
     by_name = {e.name: chosen for e, chosen in planned.items()}
     bridge = [r.numba for r in by_name[selection.BRIDGE_ENVS[0]]]
-    older = [r.numba for r in by_name["virtualenv-py3.8-numpy1.18.5"]]
-    newer = [r.numba for r in by_name["virtualenv-py3.11-numpy1.24.4"]]
+    # the seed's series, which ends before the bridge's newest, and the one after it
+    older = [r.numba for r in planned[_series_of(envs, "0.48.0")]]
+    newer = [r.numba for r in planned[_series_of(envs, "0.57.0")]]
     can = [r.numba for r in table if _env(envs, selection.BRIDGE_ENVS[0]).supports(r)]
     assert [v for v in can if v in older] == [v for v in bridge if v in older]
     assert [v for v in bridge if v not in older] == [*newer[: selection.JOIN_RELEASES], every[-1]]
@@ -157,8 +184,8 @@ def _env(envs, name):
 
 
 def test_history_and_once_split_threads_and_compile_times_between_them():
-    history = [re.compile(r) for r in selection.history_benchmarks()]
-    once = [re.compile(r) for r in selection.once_benchmarks()]
+    history = [re.compile(r) for r in selection.regexes(selection.HISTORY)]
+    once = [re.compile(r) for r in selection.regexes(selection.ONCE)]
     names = [*_names(bench_threads.ThreadScaling, "track_time_over_ideal"),
              *_names(bench_compile.FirstCall, "timeraw_first_call"),
              "bench_compile.ImportTime.timeraw_import_numba",
@@ -175,9 +202,10 @@ def test_the_fixed_np_zeros_grid_is_measured_for_the_newest_release_only(envs):
     for env in fixed:
         assert not any("NumbaZerosOverNumpy" in r for r in selection.selection_for(env))
         assert selection.newest_benchmarks(env, None) == [r"^bench_fix\.NumbaZerosOverNumpy\."]
-    plain = _env(envs, "virtualenv-py3.11-numpy1.24.4")
+    plain = environments.Environment(fixed[0].python, fixed[0].numpy)
+    assert plain in envs
     assert selection.newest_benchmarks(plain, None) == []
-    assert selection.newest_benchmarks(plain, plain) == selection.once_benchmarks()
+    assert selection.newest_benchmarks(plain, plain) == selection.regexes(selection.ONCE)
 
 
 def test_dir_name_is_asvs_and_shared_with_tunables(envs):
@@ -259,7 +287,7 @@ def test_only_noise_free_figures_of_numba_paths_count_as_regressions(root, name,
 def test_the_switch_runs_the_releases_it_works_on_with_stock_numbas_measures(envs):
     switched = [e for e in envs if e.switch]
     assert len(switched) == 1 and not switched[0].plain
-    assert switched[0].name.endswith("-ALLOCBENCH_PATCH_NUMBA_ZEROS1")
+    assert switched[0].name == _asv_name(switched[0], ("nobuild", SWITCH_VARIABLE), "1")
     base = environments.Environment(switched[0].python, switched[0].numpy)
     assert switched[0].dir_name == base.dir_name  # the same virtualenv
     table = releases.load()
@@ -282,7 +310,7 @@ def test_the_patched_build_has_a_virtualenv_of_its_own_and_runs_its_releases(env
     assert len(patched) == 1 and patched[0].build == "patched" and not patched[0].plain
     base = environments.Environment(patched[0].python, patched[0].numpy)
     assert patched[0].dir_name != base.dir_name
-    assert patched[0].name.endswith("-ALLOCBENCH_NUMBA_BUILDpatched")
+    assert patched[0].name == _asv_name(patched[0], ("build", BUILD_VARIABLE), "patched")
     table = releases.load()
     planned = selection.plan(selection.choose(table, None), envs)
     assert [r.numba for r in planned[patched[0]]] == ["0.57.1", "0.68.1"]
@@ -294,7 +322,8 @@ def test_each_allocator_runs_the_newest_release_in_the_plain_virtualenv(envs):
     table = releases.load()
     planned = selection.plan(selection.choose(table, None), envs)
     for name, env in under.items():
-        assert not env.plain and env.name.endswith("LD_PRELOAD" + ALLOCATORS[name].soname)
+        preload = ALLOCATORS[name].soname
+        assert not env.plain and env.name == _asv_name(env, ("nobuild", PRELOAD_VARIABLE), preload)
         assert env.dir_name == environments.Environment(env.python, env.numpy).dir_name
         assert [r.numba for r in planned[env]] == [table[-1].numba]
         chosen = selection.selection_for(env)
