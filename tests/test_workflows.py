@@ -10,8 +10,9 @@ import sys
 
 import pytest
 import yaml
+from packaging.version import Version
 
-from allocbench.history import environments
+from allocbench.history import check_config, environments
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -101,18 +102,38 @@ def test_only_the_publish_job_may_write():
 
 
 def test_the_history_matrix_runs_every_asv_environment_on_both_systems():
+    """One job per environment of asv.conf.json (by asv's name) on Linux, and on macOS those it
+    can run there, each under its runner's machine name: as check_config derives it."""
     envs = environments.environments(environments.load_config(ROOT))
-    matrix = _load(ROOT / ".github" / "workflows" / "history.yml")["jobs"]["measure"]["strategy"]
+    workflow = _load(ROOT / ".github" / "workflows" / "history.yml")
+    assert check_config.matrix_disagreements(envs, workflow) == []
     by_os, machines = {}, {}
-    for job in matrix["matrix"]["include"]:
+    for job in workflow["jobs"]["measure"]["strategy"]["matrix"]["include"]:
         by_os.setdefault(job["os"], set()).add((job["env"], job["python"]))
         machines.setdefault(job["os"], set()).add(job["machine"])
     assert by_os["ubuntu-latest"] == {(e.name, e.python) for e in envs}
-    # macOS on arm64: no wheel of numpy 1.18.5, and no glibc for GLIBC_TUNABLES.
-    # The patched numba is built from source: on Linux only, where the compilers are known.
-    # The preloaded allocators are Debian's (or Ubuntu's) packages: Linux only.
-    on_mac = {(e.name, e.python) for e in envs
-              if e.numpy != "1.18.5" and not e.tunables and not e.build
-              and not e.allocator}  # fmt: skip
-    assert by_os["macos-latest"] == on_mac
+    # macOS on arm64: numpy has wheels for it from 1.21 (none for the Python 3.8 series' numpy),
+    # and there is no glibc for GLIBC_TUNABLES; the patched numba is built from source on Linux
+    # only, where the compilers are known; the preloaded allocators are Debian's (or Ubuntu's)
+    # packages.
+    left = {e for e in envs if (e.name, e.python) not in by_os["macos-latest"]}
+    no_wheel = {e for e in envs if Version(e.numpy) < Version("1.21")}
+    assert left == no_wheel | {e for e in envs if e.tunables or e.build or e.allocator}
+    assert no_wheel and len(left) < len(envs)
     assert machines == {"ubuntu-latest": {"gha-linux"}, "macos-latest": {"gha-macos"}}
+
+
+def test_a_matrix_that_differs_from_asv_conf_json_is_found():
+    envs = environments.environments(environments.load_config(ROOT))
+    workflow = _load(ROOT / ".github" / "workflows" / "history.yml")
+    include = workflow["jobs"]["measure"]["strategy"]["matrix"]["include"]
+    dropped = include.pop(0)
+    include[-1] = dict(include[-1], python="3.12")
+    include.append(dict(include[0]))
+    found = check_config.matrix_disagreements(envs, workflow)
+    assert len(found) == 4
+    assert any("lacks" in f and dropped["env"] in f for f in found)
+    assert any("twice" in f for f in found)
+    assert check_config.matrix_disagreements(envs, {"jobs": {}}) == [
+        ".github/workflows/history.yml has no jobs.measure.strategy.matrix.include"
+    ]
