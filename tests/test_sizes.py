@@ -59,6 +59,29 @@ def test_format_size():
     assert sizes.format_size(100) == "100 B"
 
 
+def test_format_size_writes_any_size_against_a_whole_unit():
+    # The cliff's sizes: a few bytes off a whole MiB, or off a whole KiB under 1 MiB.
+    assert sizes.format_size(32 * MiB - 4119) == "32 MiB - 4119 B"
+    assert sizes.format_size(32 * MiB + 8 * KiB + 1) == "32 MiB + 8193 B"
+    assert sizes.format_size(128 * KiB - 23) == "128 KiB - 23 B"
+    assert sizes.format_size(1500) == "1 KiB + 476 B"
+    assert sizes.format_size(20 * MiB + 300 * KiB + 1) == "20780 KiB + 1 B"
+    assert sizes.format_size(1023) == "1023 B"
+
+
+def test_every_size_reads_back():
+    steps = range(0, 3 * MiB, 7)
+    near = (n + d for n in (32 * MiB, 1 * GiB) for d in range(-MiB // 4, MiB // 4, 13))
+    for nbytes in (*steps, *near, 2**40 + 1):
+        assert sizes.size_bytes(sizes.format_size(nbytes)) == nbytes, nbytes
+
+
+def test_format_bytes():
+    assert sizes.format_bytes(33550313) == "33,550,313 bytes (32 MiB - 4119 B)"
+    assert sizes.format_bytes(135168) == "135,168 bytes (132 KiB)"
+    assert sizes.format_bytes(100) == "100 bytes"
+
+
 def test_size_labels_read_back_to_the_same_bytes():
     for grid in sizes.GRIDS.values():
         assert [sizes.size_bytes(label) for label in sizes.size_labels(grid)] == list(grid)

@@ -233,21 +233,38 @@ GRIDS = {
 }
 
 
-def format_size(nbytes: int) -> str:
-    """Human-readable size: '4 KiB', '32 MiB', '32 MiB - 4 KiB', '1 GiB', '100 B'.
+def _off_whole(nbytes: int, whole: int, unit: int, name: str) -> str:
+    """`nbytes` as `whole` units and what it is off them, in KiB where that is whole."""
+    offset = nbytes - whole * unit
+    rest = f"{abs(offset) // KiB} KiB" if offset % KiB == 0 else f"{abs(offset)} B"
+    return f"{whole} {name} {'+' if offset > 0 else '-'} {rest}"
 
-    A size a page or two off a whole MiB is written that way, as the cliff's neighbours are.
+
+def format_size(nbytes: int) -> str:
+    """Human-readable size, which size_bytes reads back: '4 KiB', '32 MiB', '1 GiB', '100 B'.
+
+    A size less than 1/8 MiB off a whole MiB is written that way, as the cliff's neighbours
+    are: '32 MiB - 4 KiB', '32 MiB - 4119 B'; any other size of 1 KiB or more that is not a
+    whole KiB, as the nearest whole KiB and the bytes off it: '128 KiB - 23 B'.
     """
     for unit, name in ((GiB, "GiB"), (MiB, "MiB")):
         if nbytes >= unit and nbytes % unit == 0:
             return f"{nbytes // unit} {name}"
     whole = round(nbytes / MiB)
-    offset = nbytes - whole * MiB
-    if whole and offset % KiB == 0 and abs(offset) < MiB // 8:
-        return f"{whole} MiB {'+' if offset > 0 else '-'} {abs(offset) // KiB} KiB"
+    if whole and abs(nbytes - whole * MiB) < MiB // 8:
+        return _off_whole(nbytes, whole, MiB, "MiB")
     if nbytes >= KiB and nbytes % KiB == 0:
         return f"{nbytes // KiB} KiB"
+    if nbytes >= KiB:
+        return _off_whole(nbytes, round(nbytes / KiB), KiB, "KiB")
     return f"{nbytes} B"
+
+
+def format_bytes(nbytes: int) -> str:
+    """A size to the byte, with format_size's words where they say more: '33,550,313 bytes
+    (32 MiB - 4119 B)', '135,168 bytes (132 KiB)', '100 bytes'."""
+    words = format_size(nbytes)
+    return f"{nbytes:,} bytes" + ("" if words == f"{nbytes} B" else f" ({words})")
 
 
 def size_bytes(label: str) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Dict, List, Optional
 
-from allocbench.catalog import KiB, MiB, format_size
+from allocbench.catalog import format_bytes, format_size
 from allocbench.cli.base import Command, add_json_option, print_json
 
 #: What each cliff's figures say, by key.
@@ -21,24 +21,13 @@ ONE_PROCESS_REASON = (
 )
 
 
-def near(nbytes: int) -> str:
-    """`nbytes` against the nearest whole MiB (or KiB below 1 MiB): '32 MiB - 4119 B'."""
-    unit, name = (MiB, "MiB") if nbytes >= MiB else (KiB, "KiB")
-    whole = round(nbytes / unit)
-    off = nbytes - whole * unit
-    return f"{whole} {name}" + (f" {'+' if off > 0 else '-'} {abs(off)} B" if off else "")
-
-
-def _bytes(nbytes: int) -> str:
-    return f"{nbytes:,} bytes ({near(nbytes)})"
-
-
 def _agreement(measured: int, predicted: Optional[int], why_not: Optional[str]) -> str:
     if predicted is None:
         return f"n/a ({why_not or 'no prediction'})"
     if predicted == measured:
-        return f"{_bytes(predicted)}; agree: yes"
-    return f"{_bytes(predicted)}; agree: no (measured - predicted = {measured - predicted:+,} B)"
+        return f"{format_bytes(predicted)}; agree: yes"
+    return (f"{format_bytes(predicted)}; agree: no "
+            f"(measured - predicted = {measured - predicted:+,} B)")  # fmt: skip
 
 
 def _steadiness(figures: Dict[str, object]) -> str:
@@ -52,10 +41,10 @@ def cliff_lines(figures: Dict[str, object], why_not: Optional[str]) -> List[str]
     """The text lines for one cliff's figures."""
     measured = figures["measured"]
     return [
-        f"  measured, a fresh process per size: {_bytes(measured)}; {_steadiness(figures)}",
+        f"  measured, a fresh process per size: {format_bytes(measured)}; {_steadiness(figures)}",
         f"  predicted by glibc's rules (malloc request = array + {figures['request_header']} B): "
         + _agreement(measured, figures["predicted"], why_not),
-        f"  one process, to the page: {_bytes(figures['one_process'])}, {ONE_PROCESS_REASON}",
+        f"  one process, to the page: {format_bytes(figures['one_process'])}, {ONE_PROCESS_REASON}",
     ]
 
 
