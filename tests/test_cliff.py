@@ -1,6 +1,6 @@
-"""The cliff: bisection and step checks on synthetic predicates, glibc's rules on known inputs,
-the isolation the probes run in, and real runs of ``allocbench cliff`` with and without
-glibc tunables."""
+"""The cliff: bisection and step checks on synthetic predicates, the model of glibc's rules
+(`allocbench.harness.glibc`) against those rules written out here, the isolation the probes
+run in, and real runs of ``allocbench cliff`` with and without glibc tunables."""
 
 import json
 import os
@@ -11,12 +11,12 @@ import pytest
 
 from allocbench.catalog import KiB, MiB
 from allocbench.cli import main
-from allocbench.harness import cliff, isolated
+from allocbench.harness import cliff, glibc, isolated, probes
 from allocbench.harness.probes import glibc_version
 
 PAGE = 4096
-DEFAULT = cliff.malloc_settings({})
-NUMBA_HEADER = cliff.numba_request_header((0, 68))
+DEFAULT = glibc.malloc_settings({})
+NUMBA_HEADER = glibc.numba_request_header((0, 68))
 
 
 def counting(step_at, calls, holds_also=lambda n: False):
@@ -89,11 +89,11 @@ def test_glibc_rules_by_default():
     # A 32 MiB mapping (size | IS_MMAPPED > DEFAULT_MMAP_THRESHOLD_MAX) never raises the
     # threshold; its chunk is request + 8 rounded up to 16, its mapping chunk + 8 in pages.
     assert DEFAULT.dynamic and DEFAULT.mmap_threshold == 128 * KiB
-    assert cliff.predicted_from(0, PAGE, DEFAULT) == 32 * MiB - PAGE - 23
-    assert cliff.mapped_size(cliff.chunk_size(32 * MiB - PAGE - 23), PAGE) == 32 * MiB
-    assert cliff.mapped_size(cliff.chunk_size(32 * MiB - PAGE - 24), PAGE) == 32 * MiB - PAGE
-    assert cliff.predicted_from(NUMBA_HEADER, PAGE, DEFAULT) == 32 * MiB - PAGE - 23 - 112
-    assert cliff.predicted_from(0, 64 * KiB, DEFAULT) == 32 * MiB - 64 * KiB - 23
+    assert glibc.predicted_from(0, PAGE, DEFAULT) == 32 * MiB - PAGE - 23
+    assert glibc.mapped_size(glibc.chunk_size(32 * MiB - PAGE - 23), PAGE) == 32 * MiB
+    assert glibc.mapped_size(glibc.chunk_size(32 * MiB - PAGE - 24), PAGE) == 32 * MiB - PAGE
+    assert glibc.predicted_from(NUMBA_HEADER, PAGE, DEFAULT) == 32 * MiB - PAGE - 23 - 112
+    assert glibc.predicted_from(0, 64 * KiB, DEFAULT) == 32 * MiB - 64 * KiB - 23
 
 
 @pytest.mark.parametrize(
@@ -102,35 +102,35 @@ def test_glibc_rules_by_default():
      {"mmap_max": 65536}],
 )  # fmt: skip
 def test_glibc_rules_with_a_fixed_threshold(tunables):
-    malloc = cliff.malloc_settings(tunables)
+    malloc = glibc.malloc_settings(tunables)
     assert not malloc.dynamic
-    assert cliff.predicted_from(0, PAGE, malloc) == 128 * KiB - 23
-    assert cliff.predicted_from(NUMBA_HEADER, PAGE, malloc) == 128 * KiB - 23 - 112
-    moved = cliff.malloc_settings(dict(tunables, mmap_threshold=1 * MiB))
-    assert cliff.predicted_from(0, PAGE, moved) == 1 * MiB - 23
+    assert glibc.predicted_from(0, PAGE, malloc) == 128 * KiB - 23
+    assert glibc.predicted_from(NUMBA_HEADER, PAGE, malloc) == 128 * KiB - 23 - 112
+    moved = glibc.malloc_settings(dict(tunables, mmap_threshold=1 * MiB))
+    assert glibc.predicted_from(0, PAGE, moved) == 1 * MiB - 23
 
 
 def test_glibc_rules_with_the_heap_a_child_inherits():
-    fixed = cliff.malloc_settings({"trim_threshold": 2**64 - 1})
+    fixed = glibc.malloc_settings({"trim_threshold": 2**64 - 1})
     # Measured on this machine: a 434,528-byte top chunk serves every request that fits.
-    assert cliff.predicted_from(0, PAGE, fixed, cliff.HeapState(top=434528)) == 434489
-    assert cliff.predicted_from(0, PAGE, fixed, cliff.HeapState(largest_free=400000)) == 399993
+    assert glibc.predicted_from(0, PAGE, fixed, glibc.HeapState(top=434528)) == 434489
+    assert glibc.predicted_from(0, PAGE, fixed, glibc.HeapState(largest_free=400000)) == 399993
     # A top over the trim threshold is trimmed to top_pad + a partial page after one use.
-    trimming = cliff.malloc_settings({"mmap_threshold": 131072})
-    assert cliff.predicted_from(0, PAGE, trimming, cliff.HeapState(top=300000)) == 132025
-    assert cliff.predicted_from(0, PAGE, DEFAULT, cliff.HeapState(top=434528)) == (
+    trimming = glibc.malloc_settings({"mmap_threshold": 131072})
+    assert glibc.predicted_from(0, PAGE, trimming, glibc.HeapState(top=300000)) == 132025
+    assert glibc.predicted_from(0, PAGE, DEFAULT, glibc.HeapState(top=434528)) == (
         32 * MiB - PAGE - 23
     )
 
 
 def test_glibc_rules_without_a_step_or_a_model():
-    with pytest.raises(cliff.NoCliff, match="mmap_max"):
-        cliff.predicted_from(0, PAGE, cliff.malloc_settings({"mmap_max": 0}))
+    with pytest.raises(glibc.NoCliff, match="mmap_max"):
+        glibc.predicted_from(0, PAGE, glibc.malloc_settings({"mmap_max": 0}))
     with pytest.raises(NotImplementedError, match="hugetlb"):
-        cliff.malloc_settings({"hugetlb": 1})
+        glibc.malloc_settings({"hugetlb": 1})
     # Before glibc 2.35 a threshold over 32 MiB is refused, leaving it dynamic.
-    assert cliff.malloc_settings({"mmap_threshold": 64 * MiB}, (2, 31)).dynamic
-    assert not cliff.malloc_settings({"mmap_threshold": 64 * MiB}, (2, 36)).dynamic
+    assert glibc.malloc_settings({"mmap_threshold": 64 * MiB}, (2, 31)).dynamic
+    assert not glibc.malloc_settings({"mmap_threshold": 64 * MiB}, (2, 36)).dynamic
 
 
 def test_tunables_in_effect():
@@ -140,23 +140,113 @@ def test_tunables_in_effect():
         "MALLOC_TOP_PAD_": "4096",
         "MALLOC_MMAP_THRESHOLD_": "1",
     }
-    assert cliff.tunables_in_effect(environ) == {
+    assert glibc.tunables_in_effect(environ) == {
         "mmap_threshold": 131072,
         "trim_threshold": 2**64 - 1,
         "top_pad": 4096,
     }
-    assert cliff.tunables_in_effect({}) == {}
+    assert glibc.tunables_in_effect({}) == {}
+
+
+# glibc's rules as malloc/malloc.c and mallopt(3) state them, written out independently of the
+# model, on 64-bit: a request's chunk is request2size(req) = (req + SIZE_SZ + MALLOC_ALIGN_MASK)
+# & ~MALLOC_ALIGN_MASK, at least MINSIZE; a chunk of at least mp_.mmap_threshold is mmap'd
+# (when the heap cannot serve it), in ALIGN_UP(chunk + SIZE_SZ, pagesize) bytes; freeing it
+# raises the threshold when its size with IS_MMAPPED set is at most DEFAULT_MMAP_THRESHOLD_MAX
+# (4 * 1024 * 1024 * sizeof(long)); setting M_MMAP_THRESHOLD, M_TRIM_THRESHOLD, M_TOP_PAD or
+# M_MMAP_MAX turns that adjustment off.
+SIZE_SZ, ALIGN_MASK, MINSIZE, IS_MMAPPED = 8, 15, 32, 2
+THRESHOLD_MAX = 4 * 1024 * 1024 * 8
+
+
+def request2size(request):
+    return max(MINSIZE, (request + SIZE_SZ + ALIGN_MASK) & ~ALIGN_MASK)
+
+
+def mapping(request, page):
+    chunk = request2size(request)
+    return (chunk + SIZE_SZ + page - 1) // page * page
+
+
+def smallest(requests, holds):
+    """The smallest request in `requests` where `holds` is true, all the larger ones holding."""
+    requests = list(requests)
+    assert not holds(requests[0]) and holds(requests[-1])
+    first = next(r for r in requests if holds(r))
+    assert all(holds(r) for r in requests[requests.index(first) :])
+    return first
+
+
+@pytest.mark.parametrize("page", [4 * KiB, 16 * KiB, 64 * KiB])
+def test_model_by_default_maps_from_the_largest_threshold(page):
+    # The threshold rises to every mapping it may: a size is mapped on every call only where
+    # its mapping, flagged, is over the largest threshold.
+    expected = smallest(
+        range(THRESHOLD_MAX - 2 * page, THRESHOLD_MAX + 1),
+        lambda r: mapping(r, page) | IS_MMAPPED > THRESHOLD_MAX,
+    )
+    assert glibc.predicted_from(0, page, DEFAULT) == expected
+    assert glibc.predicted_from(NUMBA_HEADER, page, DEFAULT) == expected - NUMBA_HEADER
+
+
+@pytest.mark.parametrize(
+    "threshold", [128 * KiB, 200_001, 256 * KiB, 1 * MiB, 32 * MiB - 1, 32 * MiB, 64 * MiB]
+)
+def test_model_with_a_threshold_set_maps_from_it(threshold):
+    malloc = glibc.malloc_settings({"mmap_threshold": threshold}, (2, 36))
+    assert not malloc.dynamic
+    expected = smallest(
+        range(threshold - 64, threshold + 1), lambda r: request2size(r) >= threshold
+    )
+    assert glibc.predicted_from(0, PAGE, malloc) == expected
+    assert glibc.predicted_from(NUMBA_HEADER, PAGE, malloc) == expected - NUMBA_HEADER
+
+
+@pytest.mark.parametrize("tunable", ["trim_threshold", "top_pad", "mmap_max"])
+def test_model_any_fixing_tunable_leaves_the_default_threshold_fixed(tunable):
+    malloc = glibc.malloc_settings({tunable: 1 * MiB})
+    assert not malloc.dynamic
+    expected = smallest(
+        range(128 * KiB - 64, 128 * KiB + 1), lambda r: request2size(r) >= 128 * KiB
+    )
+    assert glibc.predicted_from(0, PAGE, malloc) == expected
+
+
+@pytest.mark.parametrize("top", [200_000, 434_528, 1 * MiB])
+def test_model_a_heap_top_serves_what_fits_in_it(top):
+    # malloc splits a chunk off the top when the top is at least the chunk + MINSIZE; with
+    # trimming off, the top stays as large after each free.
+    malloc = glibc.malloc_settings({"trim_threshold": 2**64 - 1})
+    expected = smallest(range(top - 128, top + 1), lambda r: request2size(r) + MINSIZE > top)
+    assert glibc.predicted_from(0, PAGE, malloc, glibc.HeapState(top=top)) == expected
+
+
+@pytest.mark.parametrize("largest_free", [150_000, 400_000, 2 * MiB])
+def test_model_a_free_chunk_serves_what_fits_in_it(largest_free):
+    malloc = glibc.malloc_settings({"mmap_threshold": 128 * KiB})
+    heap = glibc.HeapState(largest_free=largest_free)
+    window = range(largest_free - 64, largest_free + 1)
+    expected = smallest(window, lambda r: request2size(r) > largest_free)
+    assert glibc.predicted_from(0, PAGE, malloc, heap) == expected
+
+
+def test_model_request_headers_from_numba_runtime():
+    # NRT_MemInfo_alloc_aligned: sizeof(NRT_MemInfo) + size + 2 * align, align = 32;
+    # NRT_MemInfo is 5 pointers before numba 0.54, 6 from it.
+    assert glibc.numpy_request_header() == 0
+    assert glibc.numba_request_header((0, 53)) == 5 * 8 + 64
+    assert glibc.numba_request_header((0, 54)) == 6 * 8 + 64
 
 
 def test_request_headers():
-    assert cliff.numpy_request_header() == 0
+    assert glibc.numpy_request_header() == 0
     assert NUMBA_HEADER == 6 * 8 + 2 * 32
-    assert cliff.numba_request_header((0, 48)) == 5 * 8 + 2 * 32
+    assert glibc.numba_request_header((0, 48)) == 5 * 8 + 2 * 32
 
 
 @pytest.mark.skipif(glibc_version() is None, reason="reads glibc's heap")
 def test_heap_state_reads_chunk_sizes():
-    heap = cliff.heap_state()
+    heap = probes.heap_state()
     assert heap.top % 16 == 0 and heap.largest_free % 16 == 0
     assert 0 < heap.top < 1024 * MiB
 
@@ -165,11 +255,11 @@ def test_heap_state_reads_chunk_sizes():
 def test_isolated_runs_carry_results_and_user_errors(run):
     if run is isolated.in_forked_child and not isolated.FORK_IS_SAFE:
         pytest.skip("fork is unsafe here")
-    assert run(cliff.chunk_size, 100) == 112
+    assert run(glibc.chunk_size, 100) == 112
     with pytest.raises(NotImplementedError, match="hugetlb"):
-        run(cliff.malloc_settings, {"hugetlb": 1})
+        run(glibc.malloc_settings, {"hugetlb": 1})
     with pytest.raises(RuntimeError, match="TypeError"):
-        run(cliff.chunk_size, "not a size")
+        run(glibc.chunk_size, "not a size")
 
 
 def _cliff_json(tunables=None):

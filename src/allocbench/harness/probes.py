@@ -1,9 +1,10 @@
-"""What the operating system says about this process: page faults, resident memory, free memory.
+"""What the system says about this process: page faults, resident memory, free memory, heap.
 
 Linux answers from /proc; elsewhere (macOS) the fallbacks are psutil if installed, then ps(1)
 and sysconf. getrusage's minor faults are Linux's first touches of fresh pages; macOS counts
 "page reclaims" there, so compare fault counts within one platform only. A probe that has no
-answer on this platform raises NotImplementedError, which asv shows as n/a.
+answer on this platform raises NotImplementedError, which asv shows as n/a. The heap is
+read from glibc's own reports (mallinfo, malloc_info).
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import ctypes
 import functools
 import os
 import platform
+import re
 import resource
 import subprocess
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from allocbench.catalog import ALLOCATORS, PRELOAD_VARIABLE, Allocator
+from allocbench.harness.glibc import HeapState
 
 _STATM = "/proc/self/statm"
 _MEMINFO = "/proc/meminfo"
@@ -257,3 +260,45 @@ def machine_facts() -> Dict[str, Optional[str]]:
         "malloc": malloc_in_use(),
         "page_size": str(page_size()),
     }
+
+
+def heap_state() -> HeapState:
+    """This process's main-arena heap: its top chunk and its largest free chunk (glibc only)."""
+    libc = ctypes.CDLL(None)
+    return HeapState(top=_top_chunk(libc), largest_free=_largest_free_chunk(libc))
+
+
+_MALLINFO_FIELDS = ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+                    "uordblks", "fordblks", "keepcost")  # fmt: skip
+
+
+def _top_chunk(libc: ctypes.CDLL) -> int:
+    # mallinfo2 (glibc 2.33) has size_t fields; the older mallinfo has int fields.
+    if hasattr(libc, "mallinfo2"):
+        name, field = "mallinfo2", ctypes.c_size_t
+    else:
+        name, field = "mallinfo", ctypes.c_int
+
+    class Mallinfo(ctypes.Structure):
+        _fields_ = [(f, field) for f in _MALLINFO_FIELDS]
+
+    function = getattr(libc, name)
+    function.restype = Mallinfo
+    return int(function().keepcost)
+
+
+def _largest_free_chunk(libc: ctypes.CDLL) -> int:
+    buffer, size = ctypes.c_void_p(), ctypes.c_size_t()
+    libc.open_memstream.restype = ctypes.c_void_p
+    stream = ctypes.c_void_p(libc.open_memstream(ctypes.byref(buffer), ctypes.byref(size)))
+    libc.malloc_info(0, stream)
+    libc.fclose(stream)
+    try:
+        xml = ctypes.string_at(buffer, size.value).decode()
+    finally:
+        libc.free(buffer)
+    main_arena = xml.split("</heap>", 1)[0]
+    bins = re.findall(r'<(?:size|unsorted) from="\d+" to="(\d+)" total="\d+" count="(\d+)"/>',
+                      main_arena)  # fmt: skip
+    # A chunk's size field carries flags in its low bits (PREV_INUSE), which malloc_info keeps.
+    return max((int(to) & ~7 for to, count in bins if int(count)), default=0)
