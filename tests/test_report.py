@@ -12,6 +12,10 @@ from allocbench.catalog import Bench, MiB
 from allocbench.cli import main
 from allocbench.history import ledger, releases
 from allocbench.report import commits, runs
+from allocbench.report.render_markdown import lines
+from allocbench.report.sections.allocators import allocators
+from allocbench.report.sections.steps import release_steps
+from allocbench.results import load
 from allocbench.results.rules import result_filename
 
 COLUMNS = ["result", "params", "version", "started_at", "duration"]
@@ -23,7 +27,7 @@ SWITCH = {"ALLOCBENCH_PATCH_NUMBA_ZEROS": "1"}
 @pytest.fixture(scope="module")
 def hashes():
     table = releases.load()
-    return {r.numba: h for h, r in runs.release_by_commit(table).items()}
+    return {r.numba: h for h, r in commits.release_by_commit(table).items()}
 
 
 def _alloc(numba_256):
@@ -266,9 +270,14 @@ def test_allocators_are_reported_beside_glibc_and_kept_out_of_the_summary(tmp_pa
 
 
 def test_no_allocator_runs_say_so():
-    assert report.allocators([]) == [
+    assert lines(allocators([])) == [
         "Not measured in these results (the LD_PRELOAD environments of asv.conf.json)."
     ]
+
+
+def _steps(results):
+    """The release-steps findings of `results`, as the report's Markdown lines."""
+    return lines(release_steps(runs.collect(load(results), releases.load())))
 
 
 def _ratios(value):
@@ -284,22 +293,19 @@ def test_a_release_that_moved_a_tracked_ratio_is_named_and_noise_is_not(tmp_path
               "0.56.4": 0.72}  # fmt: skip
     for version, value in series.items():
         _write(results, "box", hashes[version], env, _ratios(value))
-    runs = report.collect(report.load(results), releases.load())
-    (line,) = report.release_steps(runs)
+    (line,) = _steps(results)
     assert line.startswith(f"- **numba 0.54.1** ({env}, box)")
     assert line.endswith("numba.zeros at 64 KiB 1.4x.")
     for version, value in (("0.54.1", 0.51), ("0.55.2", 0.52), ("0.56.4", 0.505)):
         _write(results, "box", hashes[version], env, _ratios(value))  # noise alone
-    runs = report.collect(report.load(results), releases.load())
-    assert report.release_steps(runs)[0].startswith("- **No release changed**")
+    assert _steps(results)[0].startswith("- **No release changed**")
 
 
 def test_no_claim_about_release_steps_without_the_figures(tmp_path, hashes):
     results = tmp_path / "results"
     env = "virtualenv-py3.8-numpy1.18.5"
     _write(results, "box", hashes["0.53.1"], env, _ratios(0.5))  # one release: nothing to compare
-    runs = report.collect(report.load(results), releases.load())
-    (line,) = report.release_steps(runs)
+    (line,) = _steps(results)
     assert line.startswith("- **Release steps: not measured.**")
     assert "No release changed" not in line
 
@@ -343,15 +349,14 @@ def test_threads_import_and_first_call_are_reported_by_release(tmp_path, hashes)
 
 
 def test_threads_and_startup_not_measured_say_so():
-    from allocbench.report import threads_and_startup
+    from allocbench.report.sections.threads_and_startup import startup, threads
 
-    assert threads_and_startup.threads([]) == ["Not measured in these results (`bench_threads`)."]
-    assert threads_and_startup.startup([]) == ["Not measured in these results (`bench_compile`)."]
+    assert lines(threads([])) == ["Not measured in these results (`bench_threads`)."]
+    assert lines(startup([])) == ["Not measured in these results (`bench_compile`)."]
 
 
 def test_the_ratio_by_release_plot_draws_stock_numba_under_glibc_only(tmp_path, hashes):
     from allocbench.report import figures
-    from allocbench.results import load
 
     results = tmp_path / "results"
     base = "virtualenv-py3.11-numpy1.24.4"
@@ -415,10 +420,10 @@ def test_names_from_the_results_are_text_in_the_markdown(tmp_path, hashes):
 
 
 def test_names_from_the_results_are_text_on_the_front_page(tmp_path, hashes):
-    from allocbench.report import site
+    from allocbench.report.front_page import front_page
 
     results = _hostile_results(tmp_path / "results", hashes)
-    page = site.front_page(runs.collect(report.load(results), releases.load()), tmp_path / "a")
+    page = front_page(runs.collect(load(results), releases.load()), tmp_path / "a")
     assert "<img src=x" not in page and "<script" not in page and "<b>`" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "virtualenv-py3.11-&lt;script src=x&gt;*b*_i_[l](u)|$x^$" in page

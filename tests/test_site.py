@@ -8,12 +8,14 @@ import pytest
 from allocbench.catalog import Bench
 from allocbench.history import job, releases
 from allocbench.report import site
+from allocbench.report.front_page import PLAIN
+from allocbench.report.links import graph_link
 from tests.asvtools import RELEASES
 
 
 def test_graph_link_opens_asv_on_the_parameters_given():
     params = {"path": ["numba.zeros", "numpy.zeros"], "size": ["1 MiB"]}
-    link = site.graph_link(Bench.ALLOC, x_axis="size", log=True, params=params, envs=site.PLAIN)
+    link = graph_link(Bench.ALLOC, x_axis="size", log=True, params=params, envs=PLAIN)
     page, _, fragment = link.partition("#")
     name, _, query = fragment.partition("?")
     assert page == "index.html" and name == Bench.ALLOC
@@ -46,6 +48,7 @@ def front(published_site, quick_run, tmp_path_factory):
     return html, page
 
 
+@pytest.mark.slow
 def test_the_front_page_answers_from_the_results(front):
     html, page = front
     text = page.read_text()
@@ -62,6 +65,7 @@ def test_the_front_page_answers_from_the_results(front):
     assert f'href="index.html#{Bench.THREAD_SCALING}?p-path=%27numba.zeros%27' in text
 
 
+@pytest.mark.slow
 def test_the_grid_lists_only_measured_benchmarks(front):
     html, _ = front
     listed = set(json.loads((html / "index.json").read_text())["benchmarks"])
@@ -69,6 +73,7 @@ def test_the_grid_lists_only_measured_benchmarks(front):
     assert "bench_alloc.Layout.time_alloc" not in listed  # the quick run did not measure it
 
 
+@pytest.mark.slow
 def test_asv_links_to_the_front_page_and_to_numba_releases(front):
     html, _ = front
     index = (html / "index.html").read_text()
@@ -88,6 +93,7 @@ def test_no_site_is_a_clear_error(tmp_path):
         site.publish(tmp_path, tmp_path, releases.load())
 
 
+@pytest.mark.slow
 def test_the_graph_page_draws_sizes_as_lines_and_keeps_legends_short(front):
     html, _ = front
     code = (html / "graphdisplay.js").read_text()

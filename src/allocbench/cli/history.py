@@ -74,7 +74,8 @@ class History(Command):
             if options.publish:
                 from allocbench.report import site
 
-                page = site.publish(root / conf.get("html_dir", "html"), results_dir, table)
+                page = site.publish(root / conf.get("html_dir", "html"), results_dir, table,
+                                    prepared.candidates)  # fmt: skip
                 print(f"Site written to {conf.get('html_dir', 'html')}; its front page is "
                       f"{page.relative_to(root)}")  # fmt: skip
         return 0

@@ -184,3 +184,13 @@ def headline(run: Run) -> Optional[float]:
     same-process ratio."""
     measured = run.ratio(Bench.ALLOC, "numba.zeros", "numpy.zeros", HEADLINE_SIZE)
     return measured if measured is not None else run.get(Bench.CLIFF_RATIO, HEADLINE_SIZE)
+
+
+def plain(runs: Sequence[Run]) -> List[Run]:
+    """The runs of numba releases as they are, under glibc's malloc with its defaults."""
+    return [r for r in runs if is_plain(r)]
+
+
+def measured(runs: Sequence[Run], benchmark: str, *params: object) -> List[float]:
+    """The values of `benchmark` at `params` in `runs`, where measured."""
+    return [v for v in (r.get(benchmark, *params) for r in runs) if v is not None]

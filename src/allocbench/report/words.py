@@ -46,7 +46,7 @@ _MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_[]|#~$"})
 _HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
-def _one_line(value: object) -> str:
+def one_line(value: object) -> str:
     """`value` as text on one line: line breaks and other control characters as spaces."""
     return "".join(" " if c < " " or c == "\x7f" else c for c in str(value))
 
@@ -54,7 +54,7 @@ def _one_line(value: object) -> str:
 def name(value: object) -> str:
     """A name read from the results (a machine, an environment, a commit, a parameter) as
     Markdown text that renders as it is written: no raw HTML, no emphasis, link or cell break."""
-    text = _one_line(value).translate(_HTML).translate(_MARKDOWN)
+    text = one_line(value).translate(_HTML).translate(_MARKDOWN)
     # At the start of a bullet's text, '- ', '+ ' or '1. ' would open a list inside it.
     return re.sub(r"^(\s*)(?:([-+])|(\d{1,9})([.)]))(?=\s|$)", r"\1\3\\\2\4", text)
 
@@ -62,7 +62,7 @@ def name(value: object) -> str:
 def code(value: object) -> str:
     """`value` as a Markdown code span, whatever backticks it holds: it renders as it is (only
     a `|` inside a table's cell would still need its backslash)."""
-    text = _one_line(value)
+    text = one_line(value)
     fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"

@@ -1,0 +1,1 @@
+"""The report's sections: each a module that turns the runs into findings."""
