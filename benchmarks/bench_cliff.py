@@ -5,10 +5,7 @@ bisected inside one long-lived process, and the same-process ratios
 from allocbench.catalog import RATIO_SIZES, size_bytes, size_labels
 from allocbench.harness import cliff
 
-from .common import skip_where_environment_does_nothing, with_attributes
-
-#: The two cliffs' keys in the figures of `cliff.locate`.
-NUMPY, NUMBA = "numpy_zeros_lazy_from", "numba_zeros_faults_every_page_from"
+from .common import raise_if_skipped, skip_where_environment_does_nothing, with_attributes
 
 
 def _locate(self):
@@ -18,34 +15,37 @@ def _locate(self):
         skip_where_environment_does_nothing()
         return cliff.locate()
     except NotImplementedError as exc:
-        return {"skipped": str(exc)}
+        return str(exc)
     except cliff.NoCliff as exc:
         # An allocator without glibc's mmap threshold (macOS) has no such step: n/a, not wrong.
-        return {"skipped": str(exc)}
+        return str(exc)
 
 
 def _setup(self, figures, *params):
-    if "skipped" in figures:
-        raise NotImplementedError(figures["skipped"])
+    raise_if_skipped(figures)
 
 
 class _CliffSizes:
-    """The two cliffs' bytes, as one kind (KEY) of the figures of `cliff.locate`."""
+    """The two cliffs' bytes, as one kind (`size`) of the figures of `cliff.locate`."""
 
-    KEY = ""
     timeout = 300
     setup_cache = _locate
     setup = _setup
 
+    @staticmethod
+    def size(step):
+        """The figure of a `cliff.StepFigures` that this class tracks."""
+        raise NotImplementedError
+
     @with_attributes(unit="bytes")
     def track_numpy_zeros_lazy_from(self, figures):
         """Smallest size (bytes) from which numpy's np.zeros hands out fresh, untouched pages."""
-        return figures[NUMPY][self.KEY]
+        return self.size(figures.numpy_zeros_lazy_from)
 
     @with_attributes(unit="bytes")
     def track_numba_zeros_faults_every_page_from(self, figures):
         """Smallest size (bytes) from which numba's np.zeros faults in every page it zeroes."""
-        return figures[NUMBA][self.KEY]
+        return self.size(figures.numba_zeros_faults_every_page_from)
 
 
 class Cliff(_CliffSizes):
@@ -54,13 +54,16 @@ class Cliff(_CliffSizes):
     that size (as asv's one process per benchmark, or a fresh %timeit, does)."""
 
     version = "1"
-    KEY = "measured"
+
+    @staticmethod
+    def size(step):
+        return step.measured
 
 
 def _setup_predicted(self, figures):
     _setup(self, figures)
-    if figures["prediction_unavailable"]:
-        raise NotImplementedError(figures["prediction_unavailable"])
+    if figures.prediction_unavailable:
+        raise NotImplementedError(figures.prediction_unavailable)
 
 
 class CliffPredicted(_CliffSizes):
@@ -69,8 +72,11 @@ class CliffPredicted(_CliffSizes):
     array (numpy none, numba its NRT header and alignment slack)."""
 
     version = "1"
-    KEY = "predicted"
     setup = _setup_predicted
+
+    @staticmethod
+    def size(step):
+        return step.predicted
 
 
 class CliffOneProcess(_CliffSizes):
@@ -79,7 +85,10 @@ class CliffOneProcess(_CliffSizes):
     probes before it left."""
 
     version = "1"
-    KEY = "one_process"
+
+    @staticmethod
+    def size(step):
+        return step.one_process
 
 
 class CliffRatio:
@@ -96,4 +105,4 @@ class CliffRatio:
     @with_attributes(unit="ratio")
     def track_numba_over_numpy(self, figures, size):
         """Median time of numba.zeros over median time of numpy.zeros, same process."""
-        return figures["numba_over_numpy"][str(size_bytes(size))]
+        return figures.numba_over_numpy[size_bytes(size)]

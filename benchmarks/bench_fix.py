@@ -37,7 +37,7 @@ class FixAgainstNumpy:
         """Median of the two timed back to back, round after round (`sameprocess.ratio`); 1.0 is
         numpy's speed, below 1 is faster."""
         nbytes = size_bytes(size)
-        return sameprocess.ratio("allocbench.zeros", "numpy.zeros", nbytes, use == "write")["ratio"]
+        return sameprocess.ratio("allocbench.zeros", "numpy.zeros", nbytes, use == "write").ratio
 
 
 class FixAgainstNumba:
@@ -57,7 +57,7 @@ class FixAgainstNumba:
     def track_numba_over_allocbench(self, size):
         """How many times faster allocbench.zeros allocates than np.zeros inside @njit."""
         nbytes = size_bytes(size)
-        return sameprocess.ratio("numba.zeros", "allocbench.zeros", nbytes, rounds=7)["ratio"]
+        return sameprocess.ratio("numba.zeros", "allocbench.zeros", nbytes, rounds=7).ratio
 
 
 class FixInsideNjit:
@@ -81,7 +81,7 @@ class FixInsideNjit:
         """Median seconds per array of each, 7 interleaved rounds; below 1 is faster."""
         nbytes = size_bytes(size)
         calls = 200 if nbytes < MiB else 20
-        return sameprocess.inside_njit_ratio(nbytes, calls, write=use == "write")["ratio"]
+        return sameprocess.inside_njit_ratio(nbytes, calls, write=use == "write").ratio
 
 
 class NumbaZerosOverNumpy:
@@ -105,7 +105,7 @@ class NumbaZerosOverNumpy:
         ratio, `sameprocess.ratio`); 1.0 is numpy's speed.
         Below 1 MiB this charges np.zeros numba's call boundary (about a microsecond)."""
         nbytes = size_bytes(size)
-        return sameprocess.ratio("numba.zeros", "numpy.zeros", nbytes, use == "write")["ratio"]
+        return sameprocess.ratio("numba.zeros", "numpy.zeros", nbytes, use == "write").ratio
 
     @with_attributes(unit="ratio")
     def track_numba_zeros_in_njit_over_numpy(self, size, use):
@@ -113,6 +113,4 @@ class NumbaZerosOverNumpy:
         Python loop, per array: where it is used, without the call boundary."""
         nbytes = size_bytes(size)
         calls = max(3, min(200, (64 * MiB) // nbytes))
-        return sameprocess.inside_njit_ratio(nbytes, calls, write=use == "write", fix=False)[
-            "ratio"
-        ]
+        return sameprocess.inside_njit_ratio(nbytes, calls, write=use == "write", fix=False).ratio

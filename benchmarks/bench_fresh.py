@@ -9,11 +9,12 @@ freshly forked children of a clean interpreter, three times, and keeps the media
 from allocbench.catalog import FRESH_SIZES, size_bytes, size_labels
 from allocbench.harness import fresh
 
-from .common import HEADLINE_PATHS, skip_where_environment_does_nothing, with_attributes
-
-
-def _key(path, nbytes):
-    return f"{path}@{nbytes}"
+from .common import (
+    HEADLINE_PATHS,
+    raise_if_skipped,
+    skip_where_environment_does_nothing,
+    with_attributes,
+)
 
 
 class FreshProcess:
@@ -29,34 +30,33 @@ class FreshProcess:
         try:
             skip_where_environment_does_nothing()
         except NotImplementedError as exc:
-            return {"skipped": str(exc)}
+            return str(exc)
         records = fresh.measure(HEADLINE_PATHS, FRESH_SIZES, repeats=3)
-        return {_key(r["path"], r["nbytes"]): r for r in records}
+        return {(r.path, r.nbytes): r for r in records}
 
     def setup(self, figures, path, size):
-        nbytes = size_bytes(size)
-        if "skipped" in figures:
-            raise NotImplementedError(figures["skipped"])
-        if _key(path, nbytes) not in figures:
+        raise_if_skipped(figures)
+        record = figures.get((path, size_bytes(size)))
+        if record is None:
             raise NotImplementedError("not measured: the size does not fit in memory")
-        self.record = figures[_key(path, nbytes)]
+        self.record = record
 
     @with_attributes(unit="seconds")
     def track_first_call_seconds(self, figures, path, size):
         """Seconds taken by the first call in a fresh process."""
-        return self.record["first_seconds"]
+        return self.record.first_seconds
 
     @with_attributes(unit="seconds")
     def track_steady_seconds(self, figures, path, size):
         """Seconds per call once the allocator has settled (median of 3, after 2 settling calls)."""
-        return self.record["steady_seconds"]
+        return self.record.steady_seconds
 
     @with_attributes(unit="faults")
     def track_first_call_faults(self, figures, path, size):
         """Minor page faults taken by the first call in a fresh process."""
-        return self.record["first_faults"]
+        return self.record.first_faults
 
     @with_attributes(unit="faults")
     def track_steady_faults(self, figures, path, size):
         """Minor page faults per call once the allocator has settled."""
-        return self.record["steady_faults"]
+        return self.record.steady_faults

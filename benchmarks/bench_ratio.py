@@ -32,4 +32,4 @@ class OverControl:
     def track_over_control(self, path, size):
         """1.0: as fast as numpy doing the same work; above 1, slower."""
         nbytes = size_bytes(size)
-        return sameprocess.ratio(path, CONTROLS[path], nbytes, huge_pages=False)["ratio"]
+        return sameprocess.ratio(path, CONTROLS[path], nbytes, huge_pages=False).ratio

@@ -3,7 +3,13 @@
 from allocbench.catalog import SWEEP_NS
 from allocbench.harness import seed, sweep
 
-from .common import OneRound, skip_unless_fits, skip_where_environment_does_nothing, with_attributes
+from .common import (
+    OneRound,
+    raise_if_skipped,
+    skip_unless_fits,
+    skip_where_environment_does_nothing,
+    with_attributes,
+)
 
 
 class SeedQuestion(OneRound):
@@ -78,24 +84,23 @@ class SeedSweep:
         try:
             skip_where_environment_does_nothing()
         except NotImplementedError as exc:
-            return {"skipped": str(exc)}
+            return str(exc)
         return sweep.sweep(SWEEP_NS)
 
     def setup(self, figures, n):
-        if "skipped" in figures:
-            raise NotImplementedError(figures["skipped"])
+        raise_if_skipped(figures)
 
     @with_attributes(unit="seconds")
     def track_numpy_zeros(self, figures, n):
         """np.zeros((n, n)) from Python, reshaped: the seed's 'Numpy zeros (calloc)'."""
-        return figures["numpy_zeros"][SWEEP_NS.index(n)]
+        return figures.numpy_zeros[SWEEP_NS.index(n)]
 
     @with_attributes(unit="seconds")
     def track_numba_zeros(self, figures, n):
         """The same inside @jit(nopython=True): the seed's 'Numba zeros'."""
-        return figures["numba_zeros"][SWEEP_NS.index(n)]
+        return figures.numba_zeros[SWEEP_NS.index(n)]
 
     @with_attributes(unit="seconds")
     def track_numba_loop(self, figures, n):
         """np.empty((2n, n), float32) + a nested loop writing zeros: 'Numba nested loop'."""
-        return figures["numba_loop"][SWEEP_NS.index(n)]
+        return figures.numba_loop[SWEEP_NS.index(n)]

@@ -82,4 +82,4 @@ class ThreadScaling:
     def track_time_over_ideal(self, path, mode, size):
         """1.0: perfect scaling; the core count: no faster than one thread."""
         nbytes = size_bytes(size)
-        return 1 / threads.parallel_efficiency(path, mode, nbytes, threads.cores())["efficiency"]
+        return 1 / threads.parallel_efficiency(path, mode, nbytes, threads.cores()).efficiency

@@ -58,6 +58,13 @@ def skip_where_environment_does_nothing():
         raise NotImplementedError(missing)
 
 
+def raise_if_skipped(figures):
+    """n/a in setup where setup_cache found nothing to measure: it returns the reason, as text,
+    instead of its figures."""
+    if isinstance(figures, str):
+        raise NotImplementedError(figures)
+
+
 def skip_unless_fits(nbytes, copies=2):
     """Raise NotImplementedError (asv shows n/a) if `copies` arrays do not fit in memory,
     or if the environment's variant cannot apply here."""

@@ -242,9 +242,9 @@ def test_prange_is_na_in_its_setup_where_numba_cannot_set_its_thread_count(cls, 
 @pytest.mark.skipif(threads.cores() < 2, reason="one core")
 def test_parallel_efficiency_is_a_fraction():
     figures = threads.parallel_efficiency("allocbench.zeros", "threads", 64 * 1024, 2, rounds=3)
-    assert set(figures) == {"one_thread_seconds", "seconds", "efficiency"}
+    assert figures.one_thread_seconds > 0 and figures.seconds > 0
     # two threads are at best twice as fast as one, and never 10x slower
-    assert 0.05 < figures["efficiency"] < 1.5
+    assert 0.05 < figures.efficiency < 1.5
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 (`allocbench.harness.glibc`) against those rules written out here, the isolation the probes
 run in, and real runs of ``allocbench cliff`` with and without glibc tunables."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -320,12 +321,49 @@ def test_glibc_tunables_move_prediction_and_measurement_to_the_default_threshold
     assert figures["numba_over_numpy"][str(16 * MiB)] > 50
 
 
+def _figures(**changes):
+    one = cliff.StepFigures(measured=3, always_from=3, monotone=True, sizes_probed=9,
+                            predicted=2, request_header=0, agree=False, one_process=4)  # fmt: skip
+    figures = cliff.CliffFigures(
+        machine=probes.machine_facts(),
+        page_size=PAGE,
+        glibc_malloc=DEFAULT,
+        inherited_heap=glibc.NO_HEAP,
+        numpy_zeros_lazy_from=one,
+        numba_zeros_faults_every_page_from=one,
+        prediction_unavailable=None,
+        numba_over_numpy={1 * MiB: 1.5},
+    )
+    return dataclasses.replace(figures, **changes)
+
+
+def test_figures_print_as_the_json_they_always_were():
+    figures = json.loads(json.dumps(dataclasses.asdict(_figures())))
+    assert list(figures) == ["machine", "page_size", "glibc_malloc", "inherited_heap",
+                             "numpy_zeros_lazy_from", "numba_zeros_faults_every_page_from",
+                             "prediction_unavailable", "numba_over_numpy"]  # fmt: skip
+    assert list(figures["numpy_zeros_lazy_from"]) == ["measured", "always_from", "monotone",
+                                                      "sizes_probed", "predicted",
+                                                      "request_header", "agree",
+                                                      "one_process"]  # fmt: skip
+    assert list(figures["machine"]) == ["libc", "transparent_hugepages", "glibc_tunables",
+                                        "malloc", "page_size"]  # fmt: skip
+    assert list(figures["glibc_malloc"]) == ["mmap_threshold", "trim_threshold", "top_pad",
+                                             "mmap_max", "dynamic"]  # fmt: skip
+    assert figures["inherited_heap"] == {"top": 0, "largest_free": 0}
+    assert figures["numba_over_numpy"] == {str(MiB): 1.5}
+
+
+def test_typed_figures_cross_the_isolation_whole():
+    if isolated.FORK_IS_SAFE:
+        assert isolated.in_forked_child(_figures) == _figures()
+    assert isolated.in_new_interpreter(probes.machine_facts) == probes.machine_facts()
+
+
 def test_benchmarks_read_the_figures():
     from benchmarks import bench_cliff
 
-    one = {"measured": 3, "predicted": 2, "one_process": 4}
-    figures = {"numpy_zeros_lazy_from": one, "numba_zeros_faults_every_page_from": one,
-               "prediction_unavailable": None, "numba_over_numpy": {"1048576": 1.5}}  # fmt: skip
+    figures = _figures()
     for cls, value in ((bench_cliff.Cliff, 3), (bench_cliff.CliffPredicted, 2),
                        (bench_cliff.CliffOneProcess, 4)):  # fmt: skip
         bench = cls()
@@ -334,4 +372,6 @@ def test_benchmarks_read_the_figures():
         assert bench.track_numba_zeros_faults_every_page_from(figures) == value
     assert bench_cliff.CliffRatio().track_numba_over_numpy(figures, "1 MiB") == 1.5
     with pytest.raises(NotImplementedError, match="not glibc"):
-        bench_cliff.CliffPredicted().setup(dict(figures, prediction_unavailable="not glibc"))
+        bench_cliff.CliffPredicted().setup(_figures(prediction_unavailable="not glibc"))
+    with pytest.raises(NotImplementedError, match="no step"):
+        bench_cliff.Cliff().setup("no step here")

@@ -12,11 +12,10 @@ from allocbench.harness import measure, probes, sameprocess
 
 def test_ratio_is_structured_and_consistent():
     figures = sameprocess.ratio("numpy.zeros", "numpy.empty", 1 * MiB, rounds=5)
-    assert set(figures) == {"numerator_seconds", "denominator_seconds", "ratio"}
     # the median of the rounds' ratios, near the ratio of the medians
-    medians = figures["numerator_seconds"] / figures["denominator_seconds"]
-    assert figures["ratio"] == pytest.approx(medians, rel=0.5)
-    assert 0 < figures["denominator_seconds"] < 1
+    medians = figures.numerator_seconds / figures.denominator_seconds
+    assert figures.ratio == pytest.approx(medians, rel=0.5)
+    assert 0 < figures.denominator_seconds < 1
 
 
 def _fake(values):
@@ -100,7 +99,6 @@ def test_unknown_path_is_refused():
 def test_inside_njit_ratio_is_structured():
     figures = sameprocess.inside_njit_ratio(64 * 1024, calls=20, rounds=3)
     written = sameprocess.inside_njit_ratio(64 * 1024, calls=20, rounds=3, write=True)
-    assert written["numerator_seconds"] > figures["numerator_seconds"] / 2
-    assert set(figures) == {"numerator_seconds", "denominator_seconds", "ratio"}
-    assert 0 < figures["numerator_seconds"] < 1e-3 and 0 < figures["denominator_seconds"] < 1e-3
-    assert 0.01 < figures["ratio"] < 100
+    assert written.numerator_seconds > figures.numerator_seconds / 2
+    assert 0 < figures.numerator_seconds < 1e-3 and 0 < figures.denominator_seconds < 1e-3
+    assert 0.01 < figures.ratio < 100

@@ -4,16 +4,14 @@ measured in fresh processes and predicted from glibc's malloc rules."""
 from __future__ import annotations
 
 import argparse
-from typing import Dict, List, Optional
+import dataclasses
+from typing import TYPE_CHECKING, List, Optional
 
 from allocbench.catalog import format_bytes, format_size
 from allocbench.cli.base import Command, add_json_option, print_json
 
-#: What each cliff's figures say, by key.
-TITLES = {
-    "numpy_zeros_lazy_from": "numpy.zeros stays lazy (fresh pages, faulted in by the first write)",
-    "numba_zeros_faults_every_page_from": "numba.zeros faults every page in the allocation",
-}
+if TYPE_CHECKING:
+    from allocbench.harness.cliff import CliffFigures, StepFigures
 
 ONE_PROCESS_REASON = (
     "what a long-lived process with this history sees: each probe inherits the heap top and "
@@ -30,34 +28,33 @@ def _agreement(measured: int, predicted: Optional[int], why_not: Optional[str]) 
             f"(measured - predicted = {measured - predicted:+,} B)")  # fmt: skip
 
 
-def _steadiness(figures: Dict[str, object]) -> str:
-    if figures["monotone"]:
-        return f"one step, {figures['sizes_probed']} sizes probed"
-    return (f"NOT one step: holds at every size probed only from {figures['always_from']:,}, "
-            f"{figures['sizes_probed']} sizes probed")  # fmt: skip
+def _steadiness(step: StepFigures) -> str:
+    if step.monotone:
+        return f"one step, {step.sizes_probed} sizes probed"
+    return (f"NOT one step: holds at every size probed only from {step.always_from:,}, "
+            f"{step.sizes_probed} sizes probed")  # fmt: skip
 
 
-def cliff_lines(figures: Dict[str, object], why_not: Optional[str]) -> List[str]:
+def cliff_lines(step: StepFigures, why_not: Optional[str]) -> List[str]:
     """The text lines for one cliff's figures."""
-    measured = figures["measured"]
     return [
-        f"  measured, a fresh process per size: {format_bytes(measured)}; {_steadiness(figures)}",
-        f"  predicted by glibc's rules (malloc request = array + {figures['request_header']} B): "
-        + _agreement(measured, figures["predicted"], why_not),
-        f"  one process, to the page: {format_bytes(figures['one_process'])}, {ONE_PROCESS_REASON}",
+        f"  measured, a fresh process per size: {format_bytes(step.measured)}; {_steadiness(step)}",
+        f"  predicted by glibc's rules (malloc request = array + {step.request_header} B): "
+        + _agreement(step.measured, step.predicted, why_not),
+        f"  one process, to the page: {format_bytes(step.one_process)}, {ONE_PROCESS_REASON}",
     ]
 
 
-def _malloc_line(figures: Dict[str, object]) -> str:
-    malloc, heap = figures["glibc_malloc"], figures["inherited_heap"]
+def _malloc_line(figures: CliffFigures) -> str:
+    malloc, heap = figures.glibc_malloc, figures.inherited_heap
     if not malloc:
         return "glibc malloc: n/a"
-    kind = "dynamic" if malloc["dynamic"] else "fixed"
+    kind = "dynamic" if malloc.dynamic else "fixed"
     return (
-        f"glibc malloc: mmap threshold {malloc['mmap_threshold']:,} ({kind}), "
-        f"trim threshold {malloc['trim_threshold']:,}, top pad {malloc['top_pad']:,}; "
-        f"the heap each probe inherits: top {heap['top']:,} B, "
-        f"largest free chunk {heap['largest_free']:,} B"
+        f"glibc malloc: mmap threshold {malloc.mmap_threshold:,} ({kind}), "
+        f"trim threshold {malloc.trim_threshold:,}, top pad {malloc.top_pad:,}; "
+        f"the heap each probe inherits: top {heap.top:,} B, "
+        f"largest free chunk {heap.largest_free:,} B"
     )
 
 
@@ -73,16 +70,14 @@ class Cliff(Command):
 
         figures = cliff.locate()
         if args.json:
-            print_json(figures)
+            print_json(dataclasses.asdict(figures))
             return 0
-        facts = figures["machine"].items()
+        facts = dataclasses.asdict(figures.machine).items()
         print(", ".join(f"{k.replace('_', ' ')}: {v or 'none'}" for k, v in facts))
         print(_malloc_line(figures))
-        for key, title in TITLES.items():
-            print(f"{title}, from:")
-            print("\n".join(cliff_lines(figures[key], figures["prediction_unavailable"])))
-        for nbytes, ratio in figures["numba_over_numpy"].items():
-            print(
-                f"numba.zeros / numpy.zeros at {format_size(int(nbytes))}, one process: {ratio:.3g}"
-            )
+        for which, step in figures.steps():
+            print(f"{which.what}, from:")
+            print("\n".join(cliff_lines(step, figures.prediction_unavailable)))
+        for nbytes, ratio in figures.numba_over_numpy.items():
+            print(f"numba.zeros / numpy.zeros at {format_size(nbytes)}, one process: {ratio:.3g}")
         return 0

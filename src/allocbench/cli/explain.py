@@ -25,7 +25,7 @@ class Explain(Command):
 
         calls = allocating_calls(args.path, args.dtype, args.ndim)
         if args.json:
-            print_json([{**c._asdict(), "fills_whole_block": c.fills_whole_block} for c in calls])
+            print_json([call.as_json() for call in calls])
             return 0
         print(f"{args.path} ({args.dtype}, {args.ndim}-D), numba {numba.__version__}: "
               f"the compiled code calls, in order:")  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 
 from allocbench.catalog import FRESH_SIZES, HEADLINE_PATHS, PATH_NAMES, format_size
@@ -35,7 +36,7 @@ class Fresh(Command):
             raise UserError("nothing measured: no size fits in the memory this process may use")
         records = fresh.measure(args.paths, args.sizes, args.repeats)
         if args.json:
-            print_json(records)
+            print_json([dataclasses.asdict(r) for r in records])
         else:
             print(fresh.format_table(records))
         return 0

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import argparse
+from typing import Dict
 
-from allocbench.catalog import PATH_INFO
+from allocbench.catalog import PATH_INFO, PathInfo
 from allocbench.cli.base import Command, add_json_option, print_json
+
+
+def _as_json(path: PathInfo) -> Dict[str, object]:
+    return {
+        "name": path.name,
+        "library": path.library,
+        "value": path.value,
+        "description": path.description,
+    }
 
 
 class Paths(Command):
@@ -16,14 +26,11 @@ class Paths(Command):
         add_json_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
-        rows = [
-            {"name": p.name, "library": p.library, "value": p.value, "description": p.description}
-            for p in PATH_INFO.values()
-        ]
+        paths = PATH_INFO.values()
         if args.json:
-            print_json(rows)
+            print_json([_as_json(p) for p in paths])
             return 0
-        width = max(len(r["name"]) for r in rows)
-        for r in rows:
-            print(f"{r['name']:<{width}}  {r['description']}")
+        width = max(len(p.name) for p in paths)
+        for p in paths:
+            print(f"{p.name:<{width}}  {p.description}")
         return 0

@@ -14,10 +14,10 @@ ratios at fixed sizes measured in that process.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import struct
+from dataclasses import dataclass
 from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from allocbench.catalog import RATIO_SIZES, KiB, MiB
@@ -37,6 +37,7 @@ from allocbench.harness.glibc import (
 from allocbench.harness.measure import fault_split, settle
 from allocbench.harness.paths import PATHS
 from allocbench.harness.probes import (
+    MachineFacts,
     glibc_version,
     heap_state,
     machine_facts,
@@ -91,6 +92,7 @@ class Step(NamedTuple):
 
     @property
     def monotone(self) -> bool:
+        """Whether it is one step: from the first size where it holds, it always does."""
         return self.first == self.always_from
 
 
@@ -170,26 +172,80 @@ def _numba_header() -> int:
 
 
 class Cliff(NamedTuple):
-    """One of the two steps: its key in the figures, the path it probes, when it holds (from
+    """One of the two steps: what holds from it on, the path it probes, when it holds (from
     the size, the faults in allocation and in the write, and the page size), and how many bytes
     the path asks malloc for beyond the array."""
 
-    key: str
+    what: str
     path: str
     holds: Callable[[int, Faults, int], bool]
     header: Callable[[], int]
 
 
-CLIFFS = (
-    Cliff("numpy_zeros_lazy_from", "numpy.zeros", _numpy_holds, numpy_request_header),
-    Cliff("numba_zeros_faults_every_page_from", "numba.zeros", _numba_holds, _numba_header),
+NUMPY_LAZY = Cliff(
+    "numpy.zeros stays lazy (fresh pages, faulted in by the first write)",
+    "numpy.zeros",
+    _numpy_holds,
+    numpy_request_header,
 )
+NUMBA_EAGER = Cliff(
+    "numba.zeros faults every page in the allocation", "numba.zeros", _numba_holds, _numba_header
+)
+CLIFFS = (NUMPY_LAZY, NUMBA_EAGER)
+
+
+@dataclass(frozen=True)
+class StepFigures:
+    """One cliff, located: to the byte in fresh processes, as glibc's rules predict it, and to
+    the page inside one long-lived process."""
+
+    #: The smallest size where it holds, each size probed in a fresh process.
+    measured: int
+    #: The smallest size from which it holds at every size probed.
+    always_from: int
+    #: Whether those two are the same size: one step.
+    monotone: bool
+    sizes_probed: int
+    #: glibc's rules' prediction of `measured`; None where there is none.
+    predicted: Optional[int]
+    #: Bytes the path asks malloc for beyond the array.
+    request_header: int
+    #: Whether `predicted` is `measured`; None without a prediction.
+    agree: Optional[bool]
+    #: The step bisected to the page inside one process, every probe inheriting the heap and
+    #: the threshold the probes before it left.
+    one_process: int
+
+
+@dataclass(frozen=True)
+class CliffFigures:
+    """What `locate` finds: the machine, glibc's settings and the heap each fresh probe
+    inherits, the two cliffs, and numba's time over numpy's at fixed sizes."""
+
+    machine: MachineFacts
+    page_size: int
+    #: None where glibc's rules do not apply.
+    glibc_malloc: Optional[MallocSettings]
+    inherited_heap: HeapState
+    numpy_zeros_lazy_from: StepFigures
+    numba_zeros_faults_every_page_from: StepFigures
+    #: Why there is no prediction, or None.
+    prediction_unavailable: Optional[str]
+    #: numba.zeros's time over numpy.zeros's in one process, by size in bytes.
+    numba_over_numpy: Dict[int, float]
+
+    def steps(self) -> Tuple[Tuple[Cliff, StepFigures], ...]:
+        """Each cliff with its figures, in the order of CLIFFS."""
+        return (
+            (NUMPY_LAZY, self.numpy_zeros_lazy_from),
+            (NUMBA_EAGER, self.numba_zeros_faults_every_page_from),
+        )
 
 
 def _fresh_predicate(cliff: Cliff, page: int) -> Callable[[int], bool]:
     def holds(nbytes: int) -> bool:
         faults = isolated.in_fresh_process(steady_faults_per_call, cliff.path, nbytes)
-        return cliff.holds(nbytes, tuple(faults), page)
+        return cliff.holds(nbytes, faults, page)
 
     return holds
 
@@ -225,24 +281,9 @@ def _predicted(
         return None, str(exc)
 
 
-def _fresh_figures(
-    cliff: Cliff, page: int, low: int, high: int, predicted: Optional[int]
-) -> Dict[str, object]:
-    step = locate_step(_fresh_predicate(cliff, page), low, high, page, predicted or 0)
-    return {
-        "measured": step.first,
-        "always_from": step.always_from,
-        "monotone": step.monotone,
-        "sizes_probed": step.probed,
-        "predicted": predicted,
-        "request_header": cliff.header(),
-        "agree": None if predicted is None else predicted == step.first,
-    }
-
-
 def locate_here(
     low: int = LOW, high: int = HIGH, ratio_sizes: Sequence[int] = RATIO_SIZES
-) -> Dict[str, object]:
+) -> CliffFigures:
     """The cliff's figures, with this process as the clean parent of every fresh probe; run
     in a new interpreter by `locate`. Per cliff: `measured` (fresh processes, to the byte),
     `predicted` (glibc's rules), `one_process` (bisected to the page inside this process
@@ -251,31 +292,44 @@ def locate_here(
     for cliff in CLIFFS:
         PATHS[cliff.path].bind((1,), "uint8")  # compiled here, so the children only allocate
     malloc, heap, unavailable = _prediction_inputs()
-    figures: Dict[str, object] = {
-        "machine": machine_facts(),
-        "page_size": page,
-        "glibc_malloc": dataclasses.asdict(malloc) if malloc else None,
-        "inherited_heap": dataclasses.asdict(heap),
-    }
+    machine = machine_facts()
+    fresh: Dict[Cliff, Tuple[Optional[int], Step]] = {}
     for cliff in CLIFFS:
         predicted, why_not = _predicted(cliff, page, malloc, heap)
         unavailable = unavailable or why_not
-        figures[cliff.key] = _fresh_figures(cliff, page, low, high, predicted)
-    figures["prediction_unavailable"] = unavailable
+        predicate = _fresh_predicate(cliff, page)
+        fresh[cliff] = predicted, locate_step(predicate, low, high, page, predicted or 0)
     # The fresh probes ran in children and left this process's heap untouched until now.
-    for cliff in CLIFFS:
-        predicate = _one_process_predicate(cliff, page)
-        figures[cliff.key]["one_process"] = bisect_step(predicate, low, high, page)
-    figures["numba_over_numpy"] = {
-        str(n): sameprocess.ratio("numba.zeros", "numpy.zeros", n, rounds=5)["ratio"]
-        for n in ratio_sizes
-    }
-    return figures
+    steps: Dict[Cliff, StepFigures] = {}
+    for cliff, (predicted, step) in fresh.items():
+        steps[cliff] = StepFigures(
+            measured=step.first,
+            always_from=step.always_from,
+            monotone=step.monotone,
+            sizes_probed=step.probed,
+            predicted=predicted,
+            request_header=cliff.header(),
+            agree=None if predicted is None else predicted == step.first,
+            one_process=bisect_step(_one_process_predicate(cliff, page), low, high, page),
+        )
+    return CliffFigures(
+        machine=machine,
+        page_size=page,
+        glibc_malloc=malloc,
+        inherited_heap=heap,
+        numpy_zeros_lazy_from=steps[NUMPY_LAZY],
+        numba_zeros_faults_every_page_from=steps[NUMBA_EAGER],
+        prediction_unavailable=unavailable,
+        numba_over_numpy={
+            n: sameprocess.ratio("numba.zeros", "numpy.zeros", n, rounds=5).ratio
+            for n in ratio_sizes
+        },
+    )
 
 
 def locate(
     low: int = LOW, high: int = HIGH, ratio_sizes: Sequence[int] = RATIO_SIZES
-) -> Dict[str, object]:
+) -> CliffFigures:
     """The cliff's figures (sizes in bytes, ratios numba/numpy), measured in a new interpreter
     so that nothing the caller allocated can bias them."""
     return isolated.in_new_interpreter(locate_here, low, high, list(ratio_sizes))

@@ -45,6 +45,11 @@ class Call(NamedTuple):
     operands: str
     meaning: str
 
+    def as_json(self) -> Dict[str, object]:
+        """The call's fields and whether it fills the whole block, as `allocbench explain
+        --json` prints them."""
+        return {**self._asdict(), "fills_whole_block": self.fills_whole_block}
+
     @property
     def fills_whole_block(self) -> bool:
         """A memset whose length is a run-time value (the array's size), not a constant."""

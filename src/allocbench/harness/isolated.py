@@ -4,22 +4,24 @@ or, where forking is unsafe (macOS), in a new interpreter.
 glibc's dynamic mmap threshold and the heap's free top are left behind by earlier allocations,
 so a measurement of where a block comes from must run in a process whose heap has seen nothing
 large. The function must be defined at the top level of a module (a new interpreter imports
-it by name), take arguments JSON can carry, and return what JSON can carry. A UserError or
-NotImplementedError (n/a) raised there is raised again here, with its class; anything else
-becomes a RuntimeError.
+it by name), take arguments JSON can carry, and return what pickle can carry (the harness's
+typed results among them). A UserError or NotImplementedError (n/a) raised there is raised
+again here, with its class; anything else becomes a RuntimeError.
 
 ``python -m allocbench.harness.isolated MODULE:FUNCTION JSON_ARGS`` is the new interpreter's
-side: it prints the outcome as one JSON line.
+side: it prints the outcome, pickled, as one line of base64.
 """
 
 from __future__ import annotations
 
+import base64
 import importlib
 import json
 import os
+import pickle
 import subprocess
 import sys
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, TypeVar
 
 from allocbench.errors import UserError
 
@@ -28,6 +30,7 @@ from allocbench.errors import UserError
 FORK_IS_SAFE = hasattr(os, "fork") and sys.platform != "darwin"
 
 Function = Callable[..., object]
+Result = TypeVar("Result")
 
 
 def _name(function: Function) -> str:
@@ -42,12 +45,16 @@ def _resolve(name: str) -> object:
     return found
 
 
+def _encoded(outcome: Dict[str, object]) -> str:
+    return base64.b64encode(pickle.dumps(outcome)).decode("ascii")
+
+
 def _outcome(function: Function, args: List[object]) -> str:
     try:
-        return json.dumps({"result": function(*args)})
+        return _encoded({"result": function(*args)})
     except BaseException as exc:  # reported to the caller, which raises it again
         kind = f"{type(exc).__module__}:{type(exc).__qualname__}"
-        return json.dumps({"error": {"type": kind, "message": str(exc)}})
+        return _encoded({"error": {"type": kind, "message": str(exc)}})
 
 
 def _raised_again(error: Dict[str, str]) -> Exception:
@@ -64,13 +71,13 @@ def _answer(payload: str) -> object:
     lines = payload.strip().splitlines()
     if not lines:
         raise RuntimeError("isolated measurement failed: the process reported nothing")
-    data = json.loads(lines[-1])
+    data = pickle.loads(base64.b64decode(lines[-1]))
     if "error" in data:
         raise _raised_again(data["error"])
     return data["result"]
 
 
-def in_forked_child(function: Function, *args: object) -> object:
+def in_forked_child(function: Callable[..., Result], *args: object) -> Result:
     """`function(*args)` in a forked child of this process; what it returns."""
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -88,7 +95,7 @@ def in_forked_child(function: Function, *args: object) -> object:
     return _answer(payload)
 
 
-def in_new_interpreter(function: Function, *args: object) -> object:
+def in_new_interpreter(function: Callable[..., Result], *args: object) -> Result:
     """`function(*args)` in a new interpreter (same executable and environment)."""
     command = [sys.executable, "-m", __name__, _name(function), json.dumps(list(args))]
     done = subprocess.run(command, capture_output=True, text=True)
@@ -97,7 +104,7 @@ def in_new_interpreter(function: Function, *args: object) -> object:
     return _answer(done.stdout)
 
 
-def in_fresh_process(function: Function, *args: object) -> object:
+def in_fresh_process(function: Callable[..., Result], *args: object) -> Result:
     """`function(*args)` in a forked child where forking is safe, else in a new interpreter.
 
     A forked child inherits whatever this process compiled, so compile before calling."""

@@ -17,7 +17,8 @@ import platform
 import re
 import resource
 import subprocess
-from typing import Dict, Iterator, List, Optional, Tuple
+from dataclasses import dataclass
+from typing import Iterator, List, Optional, Tuple
 
 from allocbench.catalog import ALLOCATORS, PRELOAD_VARIABLE, Allocator
 from allocbench.harness.glibc import HeapState
@@ -250,16 +251,27 @@ def missing_allocator() -> Optional[str]:
             f"(Debian's package: {asked.package})")  # fmt: skip
 
 
-def machine_facts() -> Dict[str, Optional[str]]:
+@dataclass(frozen=True)
+class MachineFacts:
     """What decides where a block comes from and how it is faulted in, as text."""
+
+    libc: Optional[str]
+    transparent_hugepages: Optional[str]
+    glibc_tunables: Optional[str]
+    malloc: str
+    page_size: str
+
+
+def machine_facts() -> MachineFacts:
+    """What decides where a block comes from and how it is faulted in, read here."""
     version = glibc_version()
-    return {
-        "libc": "glibc {}.{}".format(*version) if version else platform.libc_ver()[0] or None,
-        "transparent_hugepages": transparent_hugepages(),
-        "glibc_tunables": os.environ.get("GLIBC_TUNABLES") or None,
-        "malloc": malloc_in_use(),
-        "page_size": str(page_size()),
-    }
+    return MachineFacts(
+        libc="glibc {}.{}".format(*version) if version else platform.libc_ver()[0] or None,
+        transparent_hugepages=transparent_hugepages(),
+        glibc_tunables=os.environ.get("GLIBC_TUNABLES") or None,
+        malloc=malloc_in_use(),
+        page_size=str(page_size()),
+    )
 
 
 def heap_state() -> HeapState:

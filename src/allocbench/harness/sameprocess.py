@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Dict, Optional
+from dataclasses import dataclass
+from typing import Optional
 
 from allocbench.harness import probes
 from allocbench.harness.measure import (
@@ -37,8 +38,14 @@ BUDGET_SECONDS = 1.0
 WARM_CALLS = 2
 
 
-def _figures(top: float, bottom: float, ratio: float) -> Dict[str, float]:
-    return {"numerator_seconds": top, "denominator_seconds": bottom, "ratio": ratio}
+@dataclass(frozen=True)
+class Ratio:
+    """Two paths timed alternately in one process: each one's median seconds per call, and
+    the median of the rounds' ratios of the first to the second."""
+
+    numerator_seconds: float
+    denominator_seconds: float
+    ratio: float
 
 
 def ratio(
@@ -48,7 +55,7 @@ def ratio(
     write: bool = False,
     rounds: Optional[int] = None,
     huge_pages: bool = True,
-) -> Dict[str, float]:
+) -> Ratio:
     """Time of `numerator` over `denominator` at `nbytes` (uint8, 1-D), both timed in this
     process, alternately: the median of per-round ratios, and each one's median seconds per
     call. With `write`, each call also writes every element. `rounds` is how many rounds (by
@@ -65,12 +72,12 @@ def ratio(
         if rounds is None:
             one_round = sum(number * one for number, one in plans)
             rounds = int(min(MAX_ROUNDS, max(MIN_ROUNDS, BUDGET_SECONDS / one_round)))
-        return _figures(*paired_ratio(*timers, rounds))
+        return Ratio(*paired_ratio(*timers, rounds))
 
 
 def inside_njit_ratio(
     nbytes: int, calls: int = 200, rounds: int = 7, write: bool = False, fix: bool = True
-) -> Dict[str, float]:
+) -> Ratio:
     """allocbench.zeros (with `fix`; else np.zeros) allocating inside one @njit loop, per
     array, over numpy's np.zeros called from a Python loop, per array (uint8, 1-D): what each
     costs where it is used, without the @njit call boundary that every single-call path pays.
@@ -100,4 +107,4 @@ def inside_njit_ratio(
         return (time.perf_counter() - start) / calls
 
     top, bottom = interleaved_medians([compiled, python], rounds)
-    return _figures(top, bottom, top / bottom)
+    return Ratio(top, bottom, top / bottom)

@@ -9,26 +9,34 @@ the median of a few calls kept, so that machine noise moves all three alike.
 from __future__ import annotations
 
 import functools
-from typing import Callable, Dict, List, Sequence
+from dataclasses import dataclass
+from typing import Callable, List, Sequence
 
 from allocbench.catalog import SWEEP_NS
 from allocbench.harness import seed
 from allocbench.harness.measure import interleaved_medians, timer
 
-#: The seed's functions, by the names its plot's legend used.
-FUNCTIONS: Dict[str, Callable[[int], object]] = {
-    "numpy_zeros": seed.numpy_zeros,
-    "numba_zeros": seed.numba_zeros,
-    "numba_loop": seed.numba_loop,
-}
+
+@dataclass(frozen=True)
+class Sweep:
+    """Median seconds per call at each n of the sweep, per function of the seed's plot (named
+    as its legend named them)."""
+
+    numpy_zeros: List[float]
+    numba_zeros: List[float]
+    numba_loop: List[float]
 
 
-def sweep(ns: Sequence[int] = SWEEP_NS, calls: int = 3) -> Dict[str, List[float]]:
-    """{function name: median seconds per call at each n}, the functions timed alternately."""
+#: The seed's functions, in the order of Sweep's fields.
+FUNCTIONS: Sequence[Callable[[int], object]] = (seed.numpy_zeros, seed.numba_zeros, seed.numba_loop)
+
+
+def sweep(ns: Sequence[int] = SWEEP_NS, calls: int = 3) -> Sweep:
+    """Each function's median seconds per call at each n, the functions timed alternately."""
     seed.compile_all()
-    medians: Dict[str, List[float]] = {name: [] for name in FUNCTIONS}
+    medians: List[List[float]] = [[] for _ in FUNCTIONS]
     for n in ns:
-        timers = [timer(functools.partial(function, n)) for function in FUNCTIONS.values()]
-        for name, value in zip(FUNCTIONS, interleaved_medians(timers, calls)):
-            medians[name].append(value)
-    return medians
+        timers = [timer(functools.partial(function, n)) for function in FUNCTIONS]
+        for series, value in zip(medians, interleaved_medians(timers, calls)):
+            series.append(value)
+    return Sweep(**{f.__name__: series for f, series in zip(FUNCTIONS, medians)})

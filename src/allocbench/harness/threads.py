@@ -30,6 +30,7 @@ import math
 import os
 import threading
 import time
+from dataclasses import dataclass
 from typing import Callable, Dict, Iterator, Optional, Tuple
 
 import numba
@@ -280,9 +281,18 @@ def seconds_per_array_timer(path: str, mode: str, nbytes: int, threads: int) -> 
     return _threads_timer(allocate, nbytes, threads, per_thread)
 
 
+@dataclass(frozen=True)
+class Efficiency:
+    """Seconds per array on one thread and with several, and the parallel efficiency."""
+
+    one_thread_seconds: float
+    seconds: float
+    efficiency: float
+
+
 def parallel_efficiency(
     path: str, mode: str, nbytes: int, threads: int, rounds: int = 9
-) -> Dict[str, float]:
+) -> Efficiency:
     """Seconds per array on one thread and with `threads`, and the parallel efficiency
     (median over rounds of one's time over the other's, divided by `threads`)."""
     one = seconds_per_array_timer(path, mode, nbytes, 1)
@@ -291,8 +301,4 @@ def parallel_efficiency(
     single, parallel, speedup = paired_ratio(one, many, rounds)
     if mode == "prange":
         numba.set_num_threads(cores())
-    return {
-        "one_thread_seconds": single,
-        "seconds": parallel,
-        "efficiency": speedup / threads,
-    }
+    return Efficiency(one_thread_seconds=single, seconds=parallel, efficiency=speedup / threads)
