@@ -56,7 +56,8 @@ def calls_per_sample(call: Callable[[], object], write: bool, seconds: float) ->
     """How many calls of `call` in a row last at least `seconds` (the fastest of up to three
     single calls decides), so that one sample is long against the clock and the timer's own
     cost; and that call's seconds. A first call four times longer than `seconds` is one sample
-    on its own, and is not repeated (a 256 MiB array takes 0.1 s)."""
+    on its own, and is not repeated (as a 256 MiB array written page by page is: its time is
+    bench_alloc.AllocAndWrite's at 256 MiB)."""
     single = timer(call, write)
     one = single()
     for _ in range(2):

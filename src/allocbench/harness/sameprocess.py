@@ -27,10 +27,10 @@ from allocbench.harness.paths import PATHS
 #: calls are timed against a clock and a timer cost they dwarf.
 SAMPLE_SECONDS = 0.005
 #: Rounds of one sample each, both paths, in a ratio: as many as fit in BUDGET_SECONDS,
-#: within these bounds. In 8 fresh processes on the 2-core VM of the README (numba 0.68.1,
-#: numpy 2.4.6), every figure of bench_ratio stayed within 8% of itself this way; with one
-#: call per sample and 15 of them, within 31%. The fewest rounds are taken where one call
-#: lasts a tenth of a second or more: those figures are page-fault bound and steady.
+#: within these bounds. How far bench_ratio's figures spread this way from one process to the
+#: next is measured by the loop in README.md's "How each ratio is taken". The fewest rounds
+#: are taken where one call lasts a tenth of a second or more: those figures are page-fault
+#: bound and steady.
 MIN_ROUNDS, MAX_ROUNDS = 5, 41
 BUDGET_SECONDS = 1.0
 #: Calls of each path before timing: glibc's dynamic mmap threshold moves after the first
