@@ -1,6 +1,5 @@
 """Time every allocation path across sizes: the allocation alone, then with first use."""
 
-from allocbench._advice import numpy_advice_switch
 from allocbench.catalog import (
     ADVICE_PATHS,
     ADVICE_SIZES,
@@ -11,6 +10,7 @@ from allocbench.catalog import (
     size_bytes,
     size_labels,
 )
+from allocbench.fix.advice import numpy_advice_switch
 
 from .common import HEADLINE_PATHS, PATH_NAMES, OneRound, bind
 

@@ -14,7 +14,9 @@ import textwrap
 
 import pytest
 
-ENV_VAR = "ALLOCBENCH_PATCH_NUMBA_ZEROS"
+from allocbench.fix.environment import SWITCH_VARIABLE as ENV_VAR
+from allocbench.fix.versions import numba_version
+
 MiB = 2**20
 
 # Runs in a fresh interpreter: `python -c PROBE MODE`. MODE "call" applies the switch by
@@ -181,15 +183,9 @@ def _results(process, cases):
 
 def _cases():
     cases = {**TAKEN, **FALLEN_BACK}
-    if _numba_version() < (0, 56):
+    if numba_version() < (0, 56):
         del cases["no memory"]  # numba 0.54's own np.zeros crashes there (no NULL check)
     return cases
-
-
-def _numba_version():
-    import numba
-
-    return tuple(int(part) for part in numba.__version__.split(".")[:2])
 
 
 @pytest.fixture(scope="module")
@@ -205,6 +201,7 @@ def _without_calloc(result):
 
 
 @pytest.mark.parametrize("name", [*TAKEN, *FALLEN_BACK])
+@pytest.mark.slow
 def test_same_as_numbas_own(compared, name):
     stock, switched = compared
     if name not in stock:
@@ -218,11 +215,12 @@ EXPLICIT_DEFAULTS = ("float builtin", "None", "like None")
 
 
 @pytest.mark.parametrize("name", TAKEN)
+@pytest.mark.slow
 def test_taken_calls_are_calloc_backed(compared, name):
     _, switched = compared
     if name not in switched:
         pytest.skip("numba's own crashes here")
-    if name in EXPLICIT_DEFAULTS and _numba_version() < (0, 56):
+    if name in EXPLICIT_DEFAULTS and numba_version() < (0, 56):
         assert not switched[name].get("calloc")
         return
     assert switched[name]["calloc"]
@@ -230,11 +228,13 @@ def test_taken_calls_are_calloc_backed(compared, name):
 
 
 @pytest.mark.parametrize("name", FALLEN_BACK)
+@pytest.mark.slow
 def test_other_calls_are_numbas_own(compared, name):
     _, switched = compared
     assert not switched[name].get("calloc")
 
 
+@pytest.mark.slow
 def test_exact_dtypes_and_layouts(compared):
     """The comparison above could pass with both wrong: pin what numba's own gives."""
     stock, _ = compared
@@ -264,9 +264,10 @@ def test_calling_it_applies_it_once():
     assert _run(code).split() == ["1", "0"]
 
 
+@pytest.mark.slow
 def test_not_applied_on_import_or_with_other_values():
     code = """
-        import numpy as np, numba, allocbench, allocbench._patch
+        import numpy as np, numba, allocbench, allocbench.fix.patch
         f = numba.njit(lambda n: np.zeros(n))
         f(3)
         print("@calloc(" in f.inspect_llvm(f.signatures[0]))
@@ -305,6 +306,7 @@ FAULTS = """
     """
 
 
+@pytest.mark.slow
 def test_large_zeros_no_longer_touch_every_page():
     stock = int(_run(FAULTS))
     switched = int(_run(FAULTS, args=["call"]))
@@ -312,6 +314,7 @@ def test_large_zeros_no_longer_touch_every_page():
     assert stock > 16 * max(switched, 1), (stock, switched)  # every page (65,536 of 4 KiB)
 
 
+@pytest.mark.slow
 def test_disk_cache_does_not_know_about_the_switch(tmp_path):
     """As the docstring says: code cached without the switch keeps numba's np.zeros with it
     on, and code cached with it keeps calloc without it."""
@@ -364,6 +367,7 @@ STATS = """
     """
 
 
+@pytest.mark.slow
 def test_allocation_statistics_match_numbas_own():
     stats = {"NUMBA_NRT_STATS": "1"}
     stock = list(map(int, _run(STATS, stats).split()))
@@ -389,21 +393,21 @@ def test_parallel_rewrites_zeros_but_not_zeros_like():
 
 
 def test_older_numba_is_refused_clearly(monkeypatch):
-    from allocbench import _patch, _zeros
+    from allocbench.fix import patch
 
-    monkeypatch.setattr(_zeros, "_numba_version", lambda: (0, 53))
+    monkeypatch.setattr(patch, "numba_version", lambda: (0, 53))
     with pytest.raises(NotImplementedError, match=r"numba >= 0\.54.*numba 0\.53"):
-        _patch._register()
+        patch._register()
 
 
 def test_environment_variable_warns_where_it_cannot_work(monkeypatch):
-    from allocbench import _patch, _zeros
+    from allocbench.fix import patch
 
-    monkeypatch.setattr(_zeros, "_numba_version", lambda: (0, 53))
-    monkeypatch.setattr(_patch, "_active", False)
+    monkeypatch.setattr(patch, "numba_version", lambda: (0, 53))
+    monkeypatch.setattr(patch, "_active", False)
     monkeypatch.setenv(ENV_VAR, "1")
     with pytest.warns(RuntimeWarning, match="ignored: allocbench.patch_numba_zeros needs"):
-        assert _patch.apply_from_environment() is False
+        assert patch.apply_from_environment() is False
 
 
 def _run(code, env=None, args=()):

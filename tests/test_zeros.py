@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import allocbench
-from allocbench import _advice
 from allocbench.catalog import MiB
+from allocbench.fix import advice
 
 try:
     from numba.core.errors import TypingError
@@ -103,14 +103,14 @@ def test_non_integer_shape_raises_type_error():
 def test_large_arrays_get_the_advice_numpy_gives_its_zeros():
     def advised(array):
         # The first page is not advised: look in the middle.
-        flag = _advice.huge_page_advised(array.ctypes.data + array.nbytes // 2)
+        flag = advice.huge_page_advised(array.ctypes.data + array.nbytes // 2)
         assert flag is not None, "mapping not found"
         return flag
 
     numpy_does = advised(np.zeros(64 * MiB, np.uint8))
-    assert numpy_does == _advice.numpy_advises_zeros()
+    assert numpy_does == advice.numpy_advises_zeros()
     assert advised(allocbench.zeros(64 * MiB // 8)) == numpy_does
-    assert (_advice.huge_page_advice() is not None) == numpy_does
+    assert (advice.huge_page_advice() is not None) == numpy_does
     assert not advised(_plain_malloc(64 * MiB))  # numba's own allocator gives no advice
     assert advised(np.empty(64 * MiB, np.uint8))  # every numpy here advises np.empty
 
@@ -160,6 +160,7 @@ def test_allocation_stats_balance():
     assert allocated == freed
 
 
+@pytest.mark.slow
 def test_resident_memory_stays_flat():
     out = _run(
         """

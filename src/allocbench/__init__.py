@@ -8,15 +8,16 @@ The public surface is the fix::
 
 The switch is opt-in: it is applied only when called, or at interpreter start where the
 environment variable ``ALLOCBENCH_PATCH_NUMBA_ZEROS=1`` is set (numba's entry point reads it
-before the first compilation); see allocbench._patch for what it cannot reach.
+before the first compilation); see allocbench.fix.patch for what it cannot reach.
 
-The rest of the package is the benchmark suite, in subpackages that the fix never imports:
-``catalog`` (names, sizes; no dependencies), ``harness`` (runs inside asv's environments),
-``history`` (numba releases through asv), ``results`` and ``report`` (read asv's results),
-and ``cli`` (the ``allocbench`` command). Importing ``allocbench`` or any of those imports
-neither numpy nor numba: the fix is loaded when first used here, and by numba itself through
-the ``numba_extensions`` entry point before it compiles anything, so ``allocbench.zeros``
-resolves inside @njit code without an import of its own.
+The fix lives in ``allocbench.fix``. The rest of the package is the benchmark suite, in
+subpackages that the fix never imports: ``catalog`` (names, sizes; no dependencies),
+``harness`` (runs inside asv's environments), ``history`` (numba releases through asv),
+``results`` and ``report`` (read asv's results), and ``cli`` (the ``allocbench`` command).
+Importing ``allocbench`` or any of those imports neither numpy nor numba: the fix is loaded
+when first used here, and by numba itself through the ``numba_extensions`` entry point before
+it compiles anything, so ``allocbench.zeros`` resolves inside @njit code without an import of
+its own.
 """
 
 from typing import Any, List
@@ -27,14 +28,12 @@ __all__ = ["patch_numba_zeros", "zeros", "zeros_like"]
 
 def __getattr__(name: str) -> Any:
     if name == "patch_numba_zeros":
-        from allocbench import _patch
-
-        return _patch.patch_numba_zeros
-    if name in __all__:
-        from allocbench import _zeros
-
-        return getattr(_zeros, name)
-    raise AttributeError(f"module 'allocbench' has no attribute {name!r}")
+        from allocbench.fix import patch as home
+    elif name in ("zeros", "zeros_like"):
+        from allocbench.fix import zeros as home
+    else:
+        raise AttributeError(f"module 'allocbench' has no attribute {name!r}")
+    return getattr(home, name)
 
 
 def __dir__() -> List[str]:

@@ -15,15 +15,14 @@ registry itself does not need numba.
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from typing import Callable, Dict, Tuple
 
 import numba
 import numpy as np
 
-from allocbench._njit import cached_njit
 from allocbench.catalog import FULL_VALUE
+from allocbench.fix.njit import cached_njit
 
 
 def _zeros(dt):
@@ -102,7 +101,7 @@ def _passthrough(dt):
 
 
 def _allocbench_zeros(dt):
-    from allocbench._zeros import zeros as calloc_zeros
+    from allocbench.fix.zeros import zeros as calloc_zeros
 
     def zeros(shape):
         return calloc_zeros(shape, dt)
@@ -114,7 +113,7 @@ def _zeros_loop(dt, write=False, fix=True):
     # Allocation inside compiled code, with no call boundary per array: each array is read
     # once (its last element) so that nothing can be optimised away, then freed. `write` and
     # `fix` (allocbench.zeros, else np.zeros) are constants of the closure.
-    from allocbench._zeros import zeros as calloc_zeros
+    from allocbench.fix.zeros import zeros as calloc_zeros
 
     def zeros_loop(shape, calls):
         total = 0
@@ -178,11 +177,11 @@ def _python_function(kind: str, dtype: str, ndim: int) -> Callable:
 def _switched() -> bool:
     """Whether allocbench's run-time switch is on here, or will be once numba loads its
     extensions (it changes what np.zeros compiles to)."""
-    from allocbench._extension import ENV_VAR
+    from allocbench.fix.environment import switch_requested
 
-    if os.environ.get(ENV_VAR) == "1":
+    if switch_requested():
         return True
-    patch = sys.modules.get("allocbench._patch")
+    patch = sys.modules.get("allocbench.fix.patch")
     return bool(patch is not None and patch.is_active())
 
 
@@ -195,7 +194,7 @@ def kernel(kind: str, dtype: str, ndim: int) -> Callable:
         else:
             variant = key
             if kind.startswith("allocbench_zeros"):
-                from allocbench._advice import advice_name
+                from allocbench.fix.advice import advice_name
 
                 variant += (advice_name(),)
             if _switched():

@@ -15,8 +15,8 @@ from typing import Callable, Dict, Mapping, Optional, Union
 
 import numpy as np
 
-from allocbench._shape import Shape, ShapeLike, normalize_shape
 from allocbench.catalog import FULL_VALUE, PATH_INFO, PathInfo
+from allocbench.fix.shape import Shape, ShapeLike, normalize_shape
 
 Alloc = Callable[[], np.ndarray]
 Binder = Callable[[Shape, np.dtype], Alloc]

@@ -36,9 +36,9 @@ from typing import Callable, Dict, Iterator, Optional, Tuple
 import numba
 import numpy as np
 
-from allocbench._njit import cached_njit
-from allocbench._zeros import zeros as calloc_zeros
 from allocbench.catalog import MMAP_THRESHOLD_MAX, format_size
+from allocbench.fix.njit import cached_njit
+from allocbench.fix.zeros import zeros as calloc_zeros
 from allocbench.harness.measure import paired_ratio
 from allocbench.harness.probes import malloc_in_use, minor_faults
 

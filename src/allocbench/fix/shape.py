@@ -1,4 +1,4 @@
-"""Shapes as numpy takes them: an int or a sequence of ints, checked as numpy checks them."""
+"""Shapes as numpy takes them from Python: an int or a sequence of ints, checked as numpy does."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ _INTP = np.iinfo(np.intp)
 MIN_INTP = int(_INTP.min)
 MAX_INTP = int(_INTP.max)
 
+#: numpy's message for a negative dimension (numba's own np.zeros drops the "are").
+NEGATIVE = "negative dimensions are not allowed"
+
 
 def _dimension(value: object, message: str) -> int:
     """One dimension as numpy converts it: bools (Python's and numpy's) and non-integers are a
@@ -26,9 +29,17 @@ def _dimension(value: object, message: str) -> int:
     return dim
 
 
+def _plain(dim: object) -> bool:
+    return type(dim) is int and MIN_INTP <= dim <= MAX_INTP
+
+
 def intp_dims(shape: ShapeLike) -> Shape:
     """A tuple of Python ints in intp's range, converted as numpy converts a shape; the sizes
     themselves (negative, too big) are left for the allocation to check, as numpy does."""
+    if _plain(shape):
+        return (shape,)
+    if type(shape) is tuple and all(map(_plain, shape)):
+        return shape
     if np.ndim(shape) == 0:
         got = f"expected a sequence of integers or a single integer, got '{shape!r}'"
         try:
@@ -42,5 +53,5 @@ def normalize_shape(shape: ShapeLike) -> Shape:
     """A tuple of Python ints; negative dimensions raise ValueError as numpy does."""
     dims = intp_dims(shape)
     if any(d < 0 for d in dims):
-        raise ValueError("negative dimensions are not allowed")
+        raise ValueError(NEGATIVE)
     return dims
