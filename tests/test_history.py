@@ -124,16 +124,20 @@ def _asv_name(env, variable, value):
     return get_env_name("virtualenv", env.python, {"numpy": env.numpy}, {variable: value})
 
 
+def _bridge_names(envs):
+    return tuple(e.name for e in selection.bridges(envs, releases.load()))
+
+
 def test_bridge_envs_exist_and_join_series(envs):
     names = {e.name: e for e in envs}
     table = releases.load()
-    for name in selection.BRIDGE_ENVS:
+    for name in _bridge_names(envs):
         bridge = {r.numba for r in table if names[name].supports(r)}
         others = [{r.numba for r in table if e.supports(r)} for e in envs
                   if e.name != name and not e.tunables]  # fmt: skip
         assert sum(bool(bridge & other) for other in others) >= 2
     # The default releases all run somewhere else, so leaving the bridges out loses none.
-    rest = [e for e in envs if e.name not in selection.BRIDGE_ENVS and not e.tunables]
+    rest = [e for e in envs if e.name not in _bridge_names(envs) and not e.tunables]
     for release in selection.choose(table, None):
         assert any(e.supports(release) for e in rest), release.numba
 
@@ -141,7 +145,7 @@ def test_bridge_envs_exist_and_join_series(envs):
 def test_the_bridge_is_found_from_the_environments_releases(envs):
     table = releases.load()
     found = selection.bridges(envs, table)
-    assert tuple(e.name for e in found) == selection.BRIDGE_ENVS
+    assert [e.python for e in found] == ["3.10"]  # between 3.8's series and 3.11's
     assert len(found) == 1 and found[0].plain
     # Without the series it joins there is nothing to bridge.
     older = _series_of(envs, "0.48.0")
@@ -162,16 +166,16 @@ def test_the_bridge_runs_where_the_series_meet(envs):
     every = [r.numba for r in table]
     planned = selection.plan(selection.choose(table, every), envs)
     by_name = {e.name: chosen for e, chosen in planned.items()}
-    bridge = [r.numba for r in by_name[selection.BRIDGE_ENVS[0]]]
+    bridge = [r.numba for r in by_name[_bridge_names(envs)[0]]]
     # the seed's series, which ends before the bridge's newest, and the one after it
     older = [r.numba for r in planned[_series_of(envs, "0.48.0")]]
     newer = [r.numba for r in planned[_series_of(envs, "0.57.0")]]
-    can = [r.numba for r in table if _env(envs, selection.BRIDGE_ENVS[0]).supports(r)]
+    can = [r.numba for r in table if _env(envs, _bridge_names(envs)[0]).supports(r)]
     assert [v for v in can if v in older] == [v for v in bridge if v in older]
     assert [v for v in bridge if v not in older] == [*newer[: selection.JOIN_RELEASES], every[-1]]
     assert len(bridge) < len(can)
     # Named on its own (as the workflow's job per environment does), it runs the same.
-    named = [_env(envs, selection.BRIDGE_ENVS[0])]
+    named = [_env(envs, _bridge_names(envs)[0])]
     alone = selection.plan(selection.choose(table, every), named, every=envs)
     assert [r.numba for r in alone[named[0]]] == bridge
     # Where no series ends within its range, it runs all it can.
@@ -346,6 +350,6 @@ def test_the_default_job_leaves_the_bridge_and_the_allocators_to_all(root):
     default = job._environments(conf, table, job.Options())
     every = job._environments(conf, table, job.Options(versions=[r.numba for r in table]))
     left = {e.name for e in every} - {e.name for e in default}
-    assert left == set(selection.BRIDGE_ENVS) | {e.name for e in every if e.allocator}
+    assert left == set(_bridge_names(every)) | {e.name for e in every if e.allocator}
     named = job._environments(conf, table, job.Options(envs=[e.name for e in every if e.allocator]))
     assert all(e.allocator for e in named) and len(named) == len(ALLOCATORS)

@@ -29,7 +29,7 @@ from allocbench.history.environments import (
 from allocbench.history.releases import Release
 from allocbench.history.scratch import remove_stale, scratch_folder
 from allocbench.history.selection import (
-    BRIDGE_ENVS,
+    bridges,
     choose,
     newest_benchmarks,
     once_environment,
@@ -123,7 +123,8 @@ def _environments(conf: dict, table: Sequence[Release], options: Options) -> lis
     elif options.versions is None:
         # The bridge only joins series; another malloc takes minutes per allocator: both run
         # with --all, or when named with --env.
-        envs = [e for e in envs if e.name not in BRIDGE_ENVS and not e.allocator]
+        joining = bridges(envs, table)
+        envs = [e for e in envs if e not in joining and not e.allocator]
     for each in envs if options.envs else []:
         if not any(each.supports(r) for r in table):
             raise HistoryError(f"no release in the table runs in {each.name}")

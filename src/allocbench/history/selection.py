@@ -12,7 +12,6 @@ environments' releases, not named.
 from __future__ import annotations
 
 import itertools
-import pathlib
 import re
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
@@ -29,7 +28,7 @@ from allocbench.catalog import (
     Modules,
     size_labels,
 )
-from allocbench.history.environments import Environment, environments, load_config
+from allocbench.history.environments import Environment
 from allocbench.history.releases import Release, find, load
 
 #: The seed's version, the first with Python 3.9 wheels, the first with Python 3.11 wheels; the
@@ -284,19 +283,6 @@ def bridges(envs: Sequence[Environment], table: Sequence[Release]) -> List[Envir
         if any(not runs[a] & runs[b] for a, b in itertools.combinations(met, 2)):
             found.append(env)
     return found
-
-
-def _bridge_names() -> Tuple[str, ...]:
-    root = pathlib.Path(__file__).resolve().parents[3]
-    if not (root / "asv.conf.json").is_file():  # installed, not a checkout: no history job
-        return ()
-    return tuple(e.name for e in bridges(environments(load_config(root)), load()))
-
-
-#: The names of the bridges (`bridges`) among the environments of this checkout's
-#: asv.conf.json: only --all, --releases or --env runs them, since they only join series and
-#: the default releases all run elsewhere.
-BRIDGE_ENVS = _bridge_names()
 
 
 def plan(
