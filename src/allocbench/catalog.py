@@ -26,7 +26,8 @@ class PathInfo(NamedTuple):
 
 
 #: The environment variables of asv.conf.json's variants: the run-time switch (read by the fix,
-#: allocbench._extension.ENV_VAR) and the patched numba build (read by the install step).
+#: as allocbench.fix.environment.SWITCH_VARIABLE, which tests/test_layout.py checks is this
+#: name) and the patched numba build (read by the install step).
 SWITCH_VARIABLE = "ALLOCBENCH_PATCH_NUMBA_ZEROS"
 BUILD_VARIABLE = "ALLOCBENCH_NUMBA_BUILD"
 
