@@ -82,9 +82,9 @@ def test_report_says_what_the_numbers_say(tmp_path, hashes):
     assert "slowdown is there in every release" in text
     assert "numba 0.48.0 to 0.68.1" in text
     assert "6,333x to 7,000x" in text  # 0.19 / 3e-5 and 0.21 / 3e-5
-    assert "33,562,624 bytes (32.008 MiB)" in text
+    assert "33,562,624 bytes (32 MiB + 8 KiB)" in text
     assert "no release changed it" in text
-    assert "from 33,554,432 bytes (32.000 MiB) up" in text  # the grid cliff
+    assert "from 33,554,432 bytes (32 MiB) up" in text  # the grid cliff
     assert "Allocate outside @njit" in text and "1x numpy's np.zeros" in text
     assert (tmp_path / "out" / "seed_figure.png").stat().st_size > 10_000
     assert (tmp_path / "out" / "ratio_by_release.png").stat().st_size > 10_000
@@ -167,7 +167,7 @@ def test_tunables_are_set_beside_their_base_run(tmp_path, hashes):
            {"GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=131072"})  # fmt: skip
     text = report.write(results, tmp_path / "out", releases.load()).read_text()
     assert ("With `GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072` (" + base) in text
-    assert "from 135,168 bytes (0.129 MiB) instead of 33,562,624 bytes (32.008 MiB)" in text
+    assert "from 135,168 bytes (132 KiB) instead of 33,562,624 bytes (32 MiB + 8 KiB)" in text
     assert "at 16 MiB takes 600x numpy's time instead of n/a" in text
 
 

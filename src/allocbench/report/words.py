@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Optional, Sequence
 
-from allocbench.catalog import MiB
+from allocbench.catalog import format_bytes
 
 
 def times(value: Optional[float], digits: int = 3) -> str:
@@ -17,10 +17,8 @@ def times(value: Optional[float], digits: int = 3) -> str:
 
 
 def nbytes(value: Optional[float]) -> str:
-    """A size to the byte, with its MiB."""
-    if value is None:
-        return "n/a"
-    return f"{int(value):,} bytes ({value / MiB:.3f} MiB)"
+    """A size to the byte, in the catalog's words; 'n/a' for None."""
+    return "n/a" if value is None else format_bytes(int(value))
 
 
 def seconds(value: Optional[float]) -> str:
