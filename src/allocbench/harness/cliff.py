@@ -15,7 +15,6 @@ ratios at fixed sizes measured in that process.
 from __future__ import annotations
 
 import os
-import re
 import struct
 from dataclasses import dataclass
 from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
@@ -160,15 +159,10 @@ def _numba_holds(nbytes: int, faults: Faults, page: int) -> bool:
     return faults_every_page(nbytes, faults[0], page)
 
 
-def _numba_version() -> Tuple[int, int]:
-    import numba
-
-    major, minor = re.match(r"(\d+)\.(\d+)", numba.__version__).groups()
-    return int(major), int(minor)
-
-
 def _numba_header() -> int:
-    return numba_request_header(_numba_version())
+    from allocbench.fix.versions import numba_version
+
+    return numba_request_header(numba_version())
 
 
 class Cliff(NamedTuple):
