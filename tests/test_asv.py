@@ -12,6 +12,8 @@ from asvtools import run_asv as _asv
 
 from allocbench.history import environments
 
+pytestmark = pytest.mark.slow
+
 # asv_home and quick_run, the real asv run these tests read, are in conftest.py: the merge and
 # browser tests share them.
 

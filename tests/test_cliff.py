@@ -287,6 +287,7 @@ def _check_cliffs(figures, low, high):
 
 
 @pytest.mark.skipif(glibc_version() is None, reason="glibc's rules")
+@pytest.mark.slow
 def test_cliff_json_is_structured_and_sane(capsys):
     assert main(["cliff", "--json"]) == 0
     figures = json.loads(capsys.readouterr().out)
@@ -310,6 +311,7 @@ TUNABLES = {
 
 @pytest.mark.skipif(glibc_version() is None, reason="GLIBC_TUNABLES needs glibc")
 @pytest.mark.parametrize("tunables", sorted(TUNABLES))
+@pytest.mark.slow
 def test_glibc_tunables_move_prediction_and_measurement_to_the_default_threshold(tunables):
     """With the threshold pinned (or, trimming off, no longer raised), a block of 128 KiB or
     more is mmap'd whenever the heap it inherits cannot serve it."""

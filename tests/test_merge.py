@@ -71,6 +71,7 @@ def as_machine(source, dest, old, new):
     return dest
 
 
+@pytest.mark.slow
 def test_two_machines_from_a_real_run_are_published_side_by_side(root, quick_run, tmp_path, capsys):
     (tmp, config, env, _hashes), _ = quick_run
     before = _snapshot(tmp / "results")

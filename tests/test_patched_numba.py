@@ -249,6 +249,7 @@ def _probe(python, tmp_path, name, **env):
     return json.loads(out.read_text())
 
 
+@pytest.mark.slow
 def test_patched_build_is_labelled_and_detectable(patched_python):
     done = _run([patched_python, "-c", "import numba; print(numba.__version__)"])
     assert done.stdout.strip() == patched_numba.patched_version(VERSION)
@@ -256,6 +257,7 @@ def test_patched_build_is_labelled_and_detectable(patched_python):
     assert _run([sys.executable, "-c", patched_numba.DETECT]).stdout.strip() == "False"
 
 
+@pytest.mark.slow
 def test_zeros_like_stock_arrays_errors_and_allocation_counts(patched_python, tmp_path):
     stock = _probe(sys.executable, tmp_path, "stock", NUMBA_NRT_STATS="1")
     patched = _probe(patched_python, tmp_path, "patched", NUMBA_NRT_STATS="1")
@@ -267,6 +269,7 @@ def test_zeros_like_stock_arrays_errors_and_allocation_counts(patched_python, tm
     assert all(r["zero"] for r in patched["results"] if "error" not in r)
 
 
+@pytest.mark.slow
 def test_debug_allocator_still_marks_empty_but_not_zeros(patched_python, tmp_path):
     result = _probe(patched_python, tmp_path, "debug", NUMBA_NRT_STATS="1", NUMBA_DEBUG_NRT="1")
     assert all(r["zero"] for r in result["results"] if "error" not in r)
@@ -274,6 +277,7 @@ def test_debug_allocator_still_marks_empty_but_not_zeros(patched_python, tmp_pat
     assert result["stats"]["alloc"] == result["stats"]["free"]
 
 
+@pytest.mark.slow
 def test_large_zeros_skip_the_fill(patched_python):
     stock, patched = (
         float(_run([p, "-c", TIMING]).stdout) for p in (sys.executable, patched_python)
@@ -293,6 +297,7 @@ def _counts(output):
     return counts
 
 
+@pytest.mark.slow
 def test_numbas_own_tests_agree(patched_python, tmp_path):
     """numba's own tests: stock, the patched build, and stock numba with allocbench's
     run-time switch on (ALLOCBENCH_PATCH_NUMBA_ZEROS=1, applied through numba's hook)."""

@@ -82,6 +82,7 @@ def test_non_integer_shape_raises():
         PATHS["numpy.zeros"].bind((2.5,))
 
 
+@pytest.mark.slow
 def test_dtypes_stay_apart_in_numba_on_disk_cache(tmp_path):
     """Closures made per dtype must not load each other's machine code from numba's cache."""
     import os

@@ -20,6 +20,8 @@ from asvtools import ENV, MACHINE, run_asv
 
 from allocbench.history import ledger
 
+pytestmark = pytest.mark.slow
+
 #: The install step's last command: the switch on where the ledger commit says so.
 PLANT = (
     'in-dir={env_dir} python -c "import pathlib, sysconfig; '

@@ -29,6 +29,8 @@ from allocbench.history import releases
 from allocbench.report import site as front
 from tests.asvtools import RELEASES
 
+pytestmark = pytest.mark.slow
+
 CHROMIUM = os.environ.get("ALLOCBENCH_CHROMIUM") or "/usr/bin/chromium"
 CHROMEDRIVER = os.environ.get("ALLOCBENCH_CHROMEDRIVER") or "/usr/bin/chromedriver"
 GRAPH = "bench_seed.SeedPlot.time_numba_zeros"
