@@ -7,6 +7,7 @@ wheel for Python 3.11, so its install fails at once and the run goes on to the o
 
 import json
 
+import pytest
 from asvtools import ENV, RELEASES
 from asvtools import run_asv as _asv
 
