@@ -137,3 +137,15 @@ def test_a_matrix_that_differs_from_asv_conf_json_is_found():
     assert check_config.matrix_disagreements(envs, {"jobs": {}}) == [
         ".github/workflows/history.yml has no jobs.measure.strategy.matrix.include"
     ]
+
+
+def test_the_workflows_read_fields_not_environment_names():
+    for path in (ROOT / ".github" / "workflows").glob("*.yml"):
+        text = path.read_text()
+        assert "contains(matrix.env" not in text, path.name
+    steps = _load(ROOT / ".github" / "workflows" / "history.yml")["jobs"]["measure"]["steps"]
+    (install,) = [s for s in steps if "install-allocators" in s.get("run", "")]
+    assert install["if"] == "matrix.allocator"
+    envs = environments.environments(environments.load_config(ROOT))
+    marked = {e["env"] for e in check_config.workflow_matrix(envs) if e.get("allocator")}
+    assert marked == {e.name for e in envs if e.allocator} and marked

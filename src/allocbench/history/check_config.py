@@ -290,8 +290,10 @@ def runs_on(env: Environment, runner: str) -> bool:
 
 def workflow_matrix(envs: Sequence[Environment]) -> List[Dict[str, str]]:
     """The measure job's matrix: one entry per runner and environment it runs, each named as asv
-    names it, with its Python and the asv machine name of the runner."""
-    return [{"os": runner, "machine": machine, "python": env.python, "env": env.name}
+    names it, with its Python, the asv machine name of the runner, and `allocator: true` where
+    another malloc is preloaded (the workflow installs the allocators there)."""
+    return [{"os": runner, "machine": machine, "python": env.python, "env": env.name,
+             **({"allocator": True} if env.allocator else {})}
             for runner, machine in RUNNERS for env in envs if runs_on(env, runner)]  # fmt: skip
 
 
