@@ -23,7 +23,7 @@ def machines(runs: Sequence[Run]) -> List[Block]:
             "glibc " + ", ".join(f"{v:.2f}" for v in sorted(glibc)) if glibc else "libc: n/a",
             "transparent huge pages " + ", ".join(THP_NAMES.get(int(v), "?") for v in thp)
             if thp
-            else "Bench.THP: n/a",
+            else "transparent huge pages: n/a",
             ", ".join(f"{int(v)}-byte pages" for v in page) if page else "page size: n/a",
         ]
         found.append(bullet(Name(name), f": {'; '.join(facts)}."))
