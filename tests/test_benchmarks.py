@@ -156,11 +156,28 @@ def test_fresh_process_benchmark(monkeypatch):
         bench.setup(figures, "numba.zeros", "1 MiB")
 
 
-def test_seed_benchmarks_run():
+def test_seed_benchmarks_run(monkeypatch):
     bench = bench_seed.SeedPlot()
-    bench.setup(1000)
-    for name in ("time_numpy_zeros", "time_numba_zeros", "time_numba_loop"):
-        getattr(bench, name)(1000)
+    bench.setup(1000)  # compiles the seed's functions, before they are spied on
+    made = {}
+
+    def spy(name, real):
+        return lambda n: made.setdefault(name, []).append((n, real(n)))
+
+    # Each timed method makes the seed's own array, and only that one: which function it
+    # called, with which n, and what that gave.
+    expected = {"numpy_zeros": (10**6, "float64"), "numba_zeros": (10**6, "float64"),
+                "numba_loop": (2 * 10**6, "float32")}  # fmt: skip
+    for name in expected:
+        monkeypatch.setattr(bench_seed.seed, name, spy(name, getattr(bench_seed.seed, name)))
+    for name, (length, dtype) in expected.items():
+        made.clear()
+        getattr(bench, "time_" + name)(1000)
+        calls = made.pop(name, [])
+        assert len(calls) == 1 and not made, f"time_{name} called {name} {len(calls)}x, {made}"
+        ((n, array),) = calls
+        assert n == 1000, name
+        assert array.shape == (length,) and array.dtype == dtype and not array.any(), name
 
 
 def test_huge_page_advice_switch_is_restored():
