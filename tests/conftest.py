@@ -1,5 +1,9 @@
 """Shared test fixtures: the repository root, the benchmarks package on sys.path, and one real
-quick asv run (a small ledger, one environment) that the slow tests share."""
+quick asv run (a small ledger, one environment) that the slow tests share.
+
+`pytest -m "not slow"` is the quick subset. A run fails where a test without the slow marker
+took more than UNMARKED_LIMIT seconds (setup, call and teardown; tests/test_markers.py checks
+the expensive fixtures by name)."""
 
 import json
 import os
@@ -15,6 +19,33 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+#: Seconds a test not marked slow may take. The slowest unmarked ones take under 4 s here (two
+#: cores, shared), so only a test that belongs in the slow set comes near it.
+UNMARKED_LIMIT = 10.0
+_unmarked_seconds = {}
+
+
+def pytest_runtest_makereport(item, call):
+    if item.get_closest_marker("slow") is None:
+        _unmarked_seconds[item.nodeid] = _unmarked_seconds.get(item.nodeid, 0.0) + call.duration
+
+
+def _too_slow():
+    return sorted((s, n) for n, s in _unmarked_seconds.items() if s > UNMARKED_LIMIT)
+
+
+def pytest_sessionfinish(session):
+    if _too_slow() and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter):
+    slow = _too_slow()
+    if slow:
+        terminalreporter.section("tests to mark @pytest.mark.slow", red=True)
+        for seconds, nodeid in reversed(slow):
+            terminalreporter.line(f"{seconds:.1f}s {nodeid} (over {UNMARKED_LIMIT:.0f} s)")
 
 
 @pytest.fixture(scope="session")
