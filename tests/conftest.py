@@ -1,9 +1,10 @@
 """Shared test fixtures: the repository root, the benchmarks package on sys.path, and one real
 quick asv run (a small ledger, one environment) that the slow tests share.
 
-`pytest -m "not slow"` is the quick subset. A run fails where a test without the slow marker
-took more than UNMARKED_LIMIT seconds (setup, call and teardown; tests/test_markers.py checks
-the expensive fixtures by name)."""
+`pytest -m "not slow"` is the quick subset. tests/test_markers.py fails where a test uses an
+expensive fixture without the slow marker; a test without it that took more than
+UNMARKED_LIMIT seconds (setup, call and teardown) is listed at the end of the run, not failed,
+since a busy machine moves every duration."""
 
 import json
 import os
@@ -35,15 +36,10 @@ def _too_slow():
     return sorted((s, n) for n, s in _unmarked_seconds.items() if s > UNMARKED_LIMIT)
 
 
-def pytest_sessionfinish(session):
-    if _too_slow() and session.exitstatus == pytest.ExitCode.OK:
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
 def pytest_terminal_summary(terminalreporter):
     slow = _too_slow()
     if slow:
-        terminalreporter.section("tests to mark @pytest.mark.slow", red=True)
+        terminalreporter.section("tests to mark @pytest.mark.slow", yellow=True)
         for seconds, nodeid in reversed(slow):
             terminalreporter.line(f"{seconds:.1f}s {nodeid} (over {UNMARKED_LIMIT:.0f} s)")
 
