@@ -155,6 +155,25 @@ def test_ledger_hashes_match_the_real_ledger(tmp_path, hashes):
     assert commits.release_by_commit(table, later)[with_candidates[-1]].numba == "0.69.0rc2"
 
 
+def test_the_report_names_a_candidate_from_the_historys_ledger(tmp_path, capsys):
+    table = releases.load()
+    rc = releases.Release("0.69.0rc1", table[-1].released + datetime.timedelta(days=1),
+                          "0.51.0rc1", ["3.11"], ">=1.22,<2.6")  # fmt: skip
+    built = ledger.build(table, tmp_path / "ledger", [rc])
+    results = tmp_path / "results"
+    env = "virtualenv-py3.11-numpy1.24.4"
+    _write(results, "box", built[-2], env, {Bench.ALLOC: _alloc(0.2)})
+    _write(results, "box", built[-1], env, {Bench.ALLOC: _alloc(0.3)})
+    assert ledger.candidate_releases(tmp_path / "ledger") == [rc]
+    argv = ["report", "--results", str(results), "--out", str(tmp_path / "out")]
+    assert main([*argv, "--ledger", str(tmp_path / "ledger")]) == 0
+    text = (tmp_path / "out" / "README.md").read_text()
+    assert "0.69.0rc1" in text and built[-1][:8] not in text
+    assert main([*argv, "--ledger", str(tmp_path / "no-ledger")]) == 0  # no ledger: a hash
+    assert built[-1][:8] in (tmp_path / "out" / "README.md").read_text()
+    assert ledger.candidate_releases(tmp_path / "no-ledger") == []
+
+
 def test_tunables_are_set_beside_their_base_run(tmp_path, hashes):
     results = tmp_path / "results"
     base = "virtualenv-py3.11-numpy1.24.4"

@@ -42,6 +42,12 @@ def add_table_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--table", help="release table (default: the package's releases.tsv)")
 
 
+def add_ledger_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--ledger", default=".asv/ledger", help="the history's ledger: it names the candidates"
+    )
+
+
 def add_results_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--results", default=".asv/results", help="asv results directory")
 

@@ -72,10 +72,12 @@ class History(Command):
             for name, ran in done.items():
                 print(f"{name}: {', '.join(ran)}")
             if options.publish:
+                from allocbench.history import ledger
                 from allocbench.report import site
 
+                measured = ledger.candidate_releases(root / conf["repo"])
                 page = site.publish(root / conf.get("html_dir", "html"), results_dir, table,
-                                    prepared.candidates)  # fmt: skip
+                                    measured)  # fmt: skip
                 print(f"Site written to {conf.get('html_dir', 'html')}; its front page is "
                       f"{page.relative_to(root)}")  # fmt: skip
         return 0

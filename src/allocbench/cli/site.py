@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 import pathlib
 
-from allocbench.cli.base import Command, add_results_option, add_table_option
+from allocbench.cli.base import (
+    Command,
+    add_ledger_option,
+    add_results_option,
+    add_table_option,
+)
 
 
 class Site(Command):
@@ -16,12 +21,14 @@ class Site(Command):
         add_results_option(parser)
         parser.add_argument("--html", default=".asv/html", help="the site asv publish wrote")
         add_table_option(parser)
+        add_ledger_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
-        from allocbench.history import releases
+        from allocbench.history import ledger, releases
         from allocbench.report import site
 
+        candidates = ledger.candidate_releases(args.ledger)
         page = site.publish(pathlib.Path(args.html), pathlib.Path(args.results),
-                            releases.load(args.table))  # fmt: skip
+                            releases.load(args.table), candidates)  # fmt: skip
         print(f"front page written to {page}")
         return 0

@@ -35,7 +35,7 @@ import subprocess
 from typing import Dict, List, Optional, Sequence, Union
 
 from allocbench.errors import UserError
-from allocbench.history.releases import Release, format_date, format_table
+from allocbench.history.releases import Release, format_date, format_table, parse_table
 
 BRANCH = "main"
 #: Release candidates live on this branch, whose base is the newest final release: they
@@ -338,3 +338,22 @@ def candidate_commits(directory: PathLike) -> List[str]:
     repo = pathlib.Path(directory)
     log = _git(repo, "log", "--reverse", "--format=%s", f"{BRANCH}..{CANDIDATES}")
     return [line.split(" ")[1] for line in log.splitlines() if line]
+
+
+def candidate_releases(directory: PathLike) -> List[Release]:
+    """The release candidates on the candidates branch of the ledger at `directory`, oldest
+    first, each read from the row its commit holds; none where there is no ledger there that
+    allocbench made. Read-only: the report names candidates by them."""
+    repo = pathlib.Path(directory)
+    if not (repo / ".git").is_dir() or not is_marked(repo):
+        return []
+    log = _run(repo, "log", "--reverse", "--format=%H", f"{BRANCH}..{CANDIDATES}")
+    if log.returncode != 0:
+        return []
+    found = []
+    for sha in log.stdout.split():
+        row = _run(repo, "show", f"{sha}:{ROW_FILE}")
+        if row.returncode != 0:
+            raise LedgerError(f"{repo}: candidate {sha[:12]} has no {ROW_FILE}")
+        found += parse_table(row.stdout, f"{repo} {sha[:12]}:{ROW_FILE}", candidates=True)
+    return found

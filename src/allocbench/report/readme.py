@@ -90,8 +90,10 @@ def write(
     out_dir: PathLike,
     table: Sequence[Release],
     machine: Optional[str] = None,
+    candidates: Sequence[Release] = (),
 ) -> pathlib.Path:
-    """Write the report; the path of its Markdown file. ResultsError for unusable results or
+    """Write the report (release candidates measured: `candidates`); the path of its Markdown
+    file. ResultsError for unusable results or
     an output folder that cannot be one; FileError for a file that cannot be written (each file
     is replaced whole or left as it was)."""
     out = pathlib.Path(out_dir)
@@ -99,7 +101,7 @@ def write(
         raise ResultsError(f"{out} exists and is not a folder: the report needs a folder")
     if not out.parent.is_dir():
         raise ResultsError(f"{out.parent}: no such folder to write the report in")
-    by_commit = release_by_commit(table)
+    by_commit = release_by_commit(table, candidates)
     runs = collect(load(results_dir, by_commit), table, machine, by_commit)
     if not runs:
         raise ResultsError(f"{results_dir}: every result in it failed or was skipped")
