@@ -16,6 +16,7 @@ from benchmarks import (
     bench_explain,
     bench_fix,
     bench_fresh,
+    bench_inloop,
     bench_machine,
     bench_memory,
     bench_ratio,
@@ -35,6 +36,7 @@ MODULES = (
     bench_explain,
     bench_ratio,
     bench_threads,
+    bench_inloop,
     bench_compile,
 )
 

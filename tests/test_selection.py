@@ -160,6 +160,7 @@ def _old_history():
         rf"^bench_memory\.PageFaults\.track_(faults|pages_faulted)_alloc\(({paths}), ({sizes})\)$",
         r"^bench_ratio\.",
         r"^bench_threads\.ThreadScaling\.\w+\('numba\.zeros', ",
+        r"^bench_inloop\.",
         r"^bench_compile\.ImportTime\.timeraw_import_numba$",
         r"^bench_compile\.FirstCall\.\w+\('numba\.zeros'\)$",
     ]

@@ -218,6 +218,13 @@ THREAD_MODES = ("prange", "threads")
 #: The paths allocated from threads: numba's np.zeros and np.empty, and the fix.
 THREAD_PATHS = ("numba.zeros", "numba.empty", "allocbench.zeros")
 
+#: Allocation inside one @njit loop, without the call boundary, over a loop that allocates
+#: nothing: numba's np.empty and np.zeros, and the fix.
+INLOOP_PATHS = ("numba.empty", "numba.zeros", "allocbench.zeros")
+
+#: Where the call boundary would hide the allocation's own cost: 8 B upward.
+INLOOP_SIZES = (8, 64, 1 * KiB, 64 * KiB)
+
 #: The size whose numba/numpy ratio is the headline figure.
 HEADLINE_SIZE = 256 * MiB
 
@@ -299,6 +306,7 @@ class Modules:
     EXPLAIN = "bench_explain"
     FIX = "bench_fix"
     FRESH = "bench_fresh"
+    INLOOP = "bench_inloop"
     MACHINE = "bench_machine"
     MEMORY = "bench_memory"
     RATIO = "bench_ratio"
@@ -350,6 +358,7 @@ class Classes:
     FIX_INSIDE_NJIT = BenchClass(Modules.FIX, "FixInsideNjit", ("size", "use"))
     NUMBA_ZEROS_OVER_NUMPY = BenchClass(Modules.FIX, "NumbaZerosOverNumpy", ("size", "use"))
     FRESH_PROCESS = BenchClass(Modules.FRESH, "FreshProcess", ("path", "size"))
+    IN_LOOP = BenchClass(Modules.INLOOP, "InLoop", ("path", "size"))
     GLIBC = BenchClass(Modules.MACHINE, "Glibc")
     KERNEL = BenchClass(Modules.MACHINE, "Kernel")
     TRANSPARENT_HUGEPAGES = BenchClass(Modules.MACHINE, "TransparentHugepages")
@@ -409,6 +418,7 @@ class Bench:
     FAULTS_WRITE = Classes.PAGE_FAULTS.method("track_faults_alloc_and_write")
     PAGES_FAULTED = Classes.PAGE_FAULTS.method("track_pages_faulted_alloc")
     OVER_CONTROL = Classes.OVER_CONTROL.method("track_over_control")
+    IN_LOOP = Classes.IN_LOOP.method("track_loop_over_control")
     WHOLE_BLOCK_FILLS = Classes.COMPILED_CODE.method("track_whole_block_fills")
     CALLOC_CALLS = Classes.COMPILED_CODE.method("track_calloc_calls")
     THREAD_SCALING = Classes.THREAD_SCALING.method("track_time_over_ideal")

@@ -66,6 +66,8 @@ WATCHED: Tuple[Tuple[Pick, float], ...] = (
     # numba's np.zeros on every core over perfect scaling, above the mmap threshold: within 9%
     # over 6 processes, where the small blocks' scaling moved by 25-165%
     (pick(Classes.THREAD_SCALING, path=EVERY_RELEASE_PATHS, size=_ABOVE_THRESHOLD), 0.2),
+    # allocation inside one compiled loop over the same loop without it, timed in one process
+    (pick(Modules.INLOOP), 0.2),
 )
 
 #: What follows a benchmark's name where asv's regression rules match it: '@' and the branch.

@@ -158,7 +158,8 @@ FAULTS = (
 
 #: Every release in the plain environments: the headline paths' times, page faults and
 #: same-process ratios at the sizes around the cliff, the seed's own benchmarks, the cliff's
-#: bisection, the compiled code's calls, numba's np.zeros's scaling over threads, the import
+#: bisection, the compiled code's calls, numba's np.zeros's scaling over threads, allocation
+#: inside one compiled loop over a loop without it, the import
 #: and first-call compile time of numba, and the machine facts.
 HISTORY: Tuple[Pick, ...] = (
     ALLOC,
@@ -171,6 +172,7 @@ HISTORY: Tuple[Pick, ...] = (
     *FAULTS,
     pick(Modules.RATIO),
     pick(Classes.THREAD_SCALING, path=EVERY_RELEASE_PATHS),
+    pick(Classes.IN_LOOP),
     pick(Bench.IMPORT_NUMBA),
     pick(Classes.FIRST_CALL, path=EVERY_RELEASE_PATHS),
 )
