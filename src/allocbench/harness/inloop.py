@@ -25,7 +25,7 @@ import numpy as np
 from allocbench.fix.njit import cached_njit
 from allocbench.fix.zeros import zeros as calloc_zeros
 from allocbench.harness.measure import paired_ratio
-from allocbench.harness.threads import _allocation_stats
+from allocbench.harness.threads import allocations_counted
 
 #: What each allocating loop allocates, by path: a constant of the compiled closure.
 _WHICH = {"numba.empty": 0, "numba.zeros": 1, "allocbench.zeros": 2}
@@ -97,7 +97,7 @@ def work_done(path: str, nbytes: int, allocate: Optional[Callable] = None) -> Op
     array per iteration, else why not, for an n/a: numba's runtime must count at least `count`
     more arrays for a call of `count` iterations, for `CHECK_COUNT` and twice as many."""
     call = allocate if allocate is not None else loop(path)
-    with _allocation_stats() as allocated:
+    with allocations_counted() as allocated:
         call(nbytes, 1)
         for count in (CHECK_COUNT, 2 * CHECK_COUNT):
             before = allocated()

@@ -135,7 +135,7 @@ _checked: Dict[Tuple[str, str, int], Optional[str]] = {}
 
 
 @contextlib.contextmanager
-def _allocation_stats() -> Iterator[Callable[[], int]]:
+def allocations_counted() -> Iterator[Callable[[], int]]:
     """Within the block, a function returning the arrays numba's runtime has allocated so far
     (its meminfo count, which calloc'ed arrays handed to it count in too). numba 0.57 on keeps
     no count unless asked (the counters all threads share are issue 8101's cost): they are
@@ -209,7 +209,7 @@ def work_done(
         return str(reason)
     where = "a prange loop" if mode == "prange" else "a loop"
     few, many = CHECK_ITERATIONS, 2 * CHECK_ITERATIONS
-    with _one_thread(mode), _allocation_stats() as allocated:
+    with _one_thread(mode), allocations_counted() as allocated:
         call(nbytes, 1)
         counts = []
         for iterations in (few, many):
