@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from allocbench.catalog import INLOOP_PATHS, INLOOP_SIZES, size_labels
-from allocbench.harness import inloop, threads
+from allocbench.harness import inloop, nrt
 from benchmarks import bench_inloop
 
 
@@ -67,7 +67,7 @@ def test_the_benchmarks_setup_passes_for_the_suites_loop():
 
 
 def test_the_check_leaves_the_runtime_stats_as_they_were():
-    enabled = getattr(threads._nrt_python, "memsys_stats_enabled", lambda: None)
+    enabled = getattr(nrt._nrt_python, "memsys_stats_enabled", lambda: None)
     before = enabled()
     inloop.work_done("numba.zeros", 64)
     inloop.work_done("numba.zeros", 64, _once_outside)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from allocbench.catalog import THREAD_MODES, THREAD_PATHS, THREAD_SIZES, format_size, size_labels
-from allocbench.harness import threads
+from allocbench.harness import nrt, threads
 from benchmarks import bench_threads
 
 needs_prange = pytest.mark.skipif(not threads.can_set_threads(), reason="numba < 0.49")
@@ -102,7 +102,7 @@ def test_the_benchmarks_setup_is_na_for_a_planted_kernel(cls, monkeypatch):
 
 @needs_prange
 def test_the_check_leaves_the_thread_count_and_the_runtime_stats_as_they_were():
-    enabled = getattr(threads._nrt_python, "memsys_stats_enabled", lambda: None)
+    enabled = getattr(nrt._nrt_python, "memsys_stats_enabled", lambda: None)
     before_stats, before_threads = enabled(), numba.get_num_threads()
     threads.work_done("numba.zeros", "prange", 64 * 1024)
     threads.work_done("numba.zeros", "prange", 64 * 1024, _inline_prange(0))

@@ -25,7 +25,7 @@ import numpy as np
 from allocbench.fix.njit import cached_njit
 from allocbench.fix.zeros import zeros as calloc_zeros
 from allocbench.harness.measure import paired_ratio
-from allocbench.harness.threads import allocations_counted
+from allocbench.harness.nrt import allocations_counted, counted
 
 #: What each allocating loop allocates, by path: a constant of the compiled closure.
 _WHICH = {"numba.empty": 0, "numba.zeros": 1, "allocbench.zeros": 2}
@@ -88,10 +88,6 @@ def control() -> Callable:
     return _control
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
 def work_done(path: str, nbytes: int, allocate: Optional[Callable] = None) -> Optional[str]:
     """None where the loop of `path` (or `allocate`, called as `(nbytes, count)`) allocates an
     array per iteration, else why not, for an n/a: numba's runtime must count at least `count`
@@ -105,7 +101,7 @@ def work_done(path: str, nbytes: int, allocate: Optional[Callable] = None) -> Op
             arrays = allocated() - before
             if arrays < count:
                 return (f"numba {numba.__version__} hoists the allocation out of the loop, or "
-                        f"drops it: {_count(arrays, 'allocation')} for {count} iterations of "
+                        f"drops it: {counted(arrays, 'allocation')} for {count} iterations of "
                         f"{path} at {nbytes} B")  # fmt: skip
     return None
 

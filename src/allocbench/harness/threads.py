@@ -40,12 +40,8 @@ from allocbench.catalog import MMAP_THRESHOLD_MAX, format_size
 from allocbench.fix.njit import cached_njit
 from allocbench.fix.zeros import zeros as calloc_zeros
 from allocbench.harness.measure import paired_ratio
+from allocbench.harness.nrt import allocations_counted, counted
 from allocbench.harness.probes import malloc_in_use, minor_faults
-
-try:
-    from numba.core.runtime import _nrt_python, rtsys
-except ImportError:  # numba < 0.49
-    from numba.runtime import _nrt_python, rtsys
 
 #: What each allocating loop allocates, by path: a constant of the compiled closure.
 _WHICH = {"numba.zeros": 0, "numba.empty": 1, "allocbench.zeros": 2}
@@ -135,23 +131,6 @@ _checked: Dict[Tuple[str, str, int], Optional[str]] = {}
 
 
 @contextlib.contextmanager
-def allocations_counted() -> Iterator[Callable[[], int]]:
-    """Within the block, a function returning the arrays numba's runtime has allocated so far
-    (its meminfo count, which calloc'ed arrays handed to it count in too). numba 0.57 on keeps
-    no count unless asked (the counters all threads share are issue 8101's cost): they are
-    switched on for the block only, so no timed figure pays for them."""
-    enabled = getattr(_nrt_python, "memsys_stats_enabled", None)
-    switch = enabled is not None and not enabled()
-    if switch:
-        _nrt_python.memsys_enable_stats()
-    try:
-        yield lambda: rtsys.get_allocation_stats().mi_alloc
-    finally:
-        if switch:
-            _nrt_python.memsys_disable_stats()
-
-
-@contextlib.contextmanager
 def _one_thread(mode: str) -> Iterator[None]:
     """numba's thread count set to one within the block for mode 'prange': numba hoists an
     allocation into each thread's chunk, so on one thread a hoisted one is made once a call."""
@@ -177,10 +156,6 @@ def _faults_per_zeros(nbytes: int) -> int:
         counts.append(minor_faults() - before)
         del array
     return min(counts)
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _pages_are_evidence(path: str, nbytes: int) -> bool:
@@ -220,14 +195,14 @@ def work_done(
     reason = None
     if arrays_many - arrays_few < many - few:
         reason = (f"numba {numba.__version__} hoists the allocation out of {where}, or drops "
-                  f"it: {_count(arrays_many, 'allocation')} for {many} iterations of {path} "
+                  f"it: {counted(arrays_many, 'allocation')} for {many} iterations of {path} "
                   f"({arrays_few} for {few})")  # fmt: skip
     elif _pages_are_evidence(path, nbytes):
         expected = _faults_per_zeros(nbytes)
         faults = faults_many - faults_few
         if faults < (many - few) * expected // 2:
             reason = (f"numba {numba.__version__} leaves the arrays of {path} in {where} "
-                      f"unwritten (its zero-fill optimised away): {_count(faults, 'page fault')} "
+                      f"unwritten (its zero-fill optimised away): {counted(faults, 'page fault')} "
                       f"for {many - few} more arrays of {format_size(nbytes)}, where one made "
                       f"on its own takes {expected}")  # fmt: skip
     if allocate is None:
