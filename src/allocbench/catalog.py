@@ -25,9 +25,11 @@ class PathInfo(NamedTuple):
         return self.name.split(".", 1)[0]
 
 
-#: The environment variables of asv.conf.json's variants: the run-time switch (read by the fix,
-#: as allocbench.fix.environment.SWITCH_VARIABLE, which tests/test_layout.py checks is this
-#: name) and the patched numba build (read by the install step).
+#: The environment variables of asv.conf.json's variants: glibc's tunables (read by glibc), the
+#: run-time switch (read by the fix, as allocbench.fix.environment.SWITCH_VARIABLE, which
+#: tests/test_layout.py checks is this name) and the patched numba build (read by the install
+#: step).
+TUNABLES_VARIABLE = "GLIBC_TUNABLES"
 SWITCH_VARIABLE = "ALLOCBENCH_PATCH_NUMBA_ZEROS"
 BUILD_VARIABLE = "ALLOCBENCH_NUMBA_BUILD"
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, Mapping, Optional, Tuple
 
-from allocbench.catalog import MMAP_THRESHOLD_MAX, KiB
+from allocbench.catalog import MMAP_THRESHOLD_MAX, TUNABLES_VARIABLE, KiB
 from allocbench.errors import UserError
 
 SIZE_SZ = 8
@@ -98,7 +98,7 @@ def tunables_in_effect(environ: Mapping[str, str]) -> Dict[str, int]:
         value = _parse_size(environ.get(f"MALLOC_{name.upper()}_", ""))
         if value is not None:
             found[name] = value
-    for item in environ.get("GLIBC_TUNABLES", "").split(":"):
+    for item in environ.get(TUNABLES_VARIABLE, "").split(":"):
         key, _, text = item.partition("=")
         value = _parse_size(text)
         if key.startswith("glibc.malloc.") and value is not None:

@@ -20,7 +20,7 @@ import subprocess
 from dataclasses import dataclass
 from typing import Iterator, List, Optional, Tuple
 
-from allocbench.catalog import ALLOCATORS, PRELOAD_VARIABLE, Allocator
+from allocbench.catalog import ALLOCATORS, PRELOAD_VARIABLE, TUNABLES_VARIABLE, Allocator
 from allocbench.harness.glibc import HeapState
 
 _STATM = "/proc/self/statm"
@@ -268,7 +268,7 @@ def machine_facts() -> MachineFacts:
     return MachineFacts(
         libc="glibc {}.{}".format(*version) if version else platform.libc_ver()[0] or None,
         transparent_hugepages=transparent_hugepages(),
-        glibc_tunables=os.environ.get("GLIBC_TUNABLES") or None,
+        glibc_tunables=os.environ.get(TUNABLES_VARIABLE) or None,
         malloc=malloc_in_use(),
         page_size=str(page_size()),
     )

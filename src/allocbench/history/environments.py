@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 from allocbench import files
-from allocbench.catalog import ALLOCATORS, BUILD_VARIABLE, PRELOAD_VARIABLE, SWITCH_VARIABLE
+from allocbench.catalog import (
+    ALLOCATORS,
+    BUILD_VARIABLE,
+    PRELOAD_VARIABLE,
+    SWITCH_VARIABLE,
+    TUNABLES_VARIABLE,
+)
 from allocbench.errors import UserError
 from allocbench.history import interpreters
 from allocbench.history.install_release import PATCHED
@@ -72,7 +78,7 @@ class Environment:
         return release.supports(self.python, self.numpy)
 
     def _tagged(self) -> Dict[Tuple[str, str], str]:
-        tagged = {("nobuild", "GLIBC_TUNABLES"): self.tunables} if self.tunables else {}
+        tagged = {("nobuild", TUNABLES_VARIABLE): self.tunables} if self.tunables else {}
         if self.switch:
             tagged[("nobuild", SWITCH_VARIABLE)] = "1"
         if self.build:
@@ -139,14 +145,14 @@ def environments(conf: dict) -> List[Environment]:
         try:
             nobuild, build = entry.get("env_nobuild", {}), entry.get("env", {})
             switch = nobuild.get(SWITCH_VARIABLE, "1")
-            allowed = {"GLIBC_TUNABLES", SWITCH_VARIABLE, PRELOAD_VARIABLE}
+            allowed = {TUNABLES_VARIABLE, SWITCH_VARIABLE, PRELOAD_VARIABLE}
             if set(nobuild) - allowed or switch != "1":
-                raise KeyError(f"env_nobuild other than GLIBC_TUNABLES, {SWITCH_VARIABLE}=1 and "
-                               f"{PRELOAD_VARIABLE}")  # fmt: skip
+                raise KeyError(f"env_nobuild other than {TUNABLES_VARIABLE}, "
+                               f"{SWITCH_VARIABLE}=1 and {PRELOAD_VARIABLE}")  # fmt: skip
             if set(build) - {BUILD_VARIABLE} or build.get(BUILD_VARIABLE, PATCHED) != PATCHED:
                 raise KeyError(f"env other than {BUILD_VARIABLE}={PATCHED}")
             envs.append(Environment(entry["python"], entry["req"]["numpy"],
-                                    nobuild.get("GLIBC_TUNABLES"), SWITCH_VARIABLE in nobuild,
+                                    nobuild.get(TUNABLES_VARIABLE), SWITCH_VARIABLE in nobuild,
                                     build.get(BUILD_VARIABLE),
                                     _allocator(nobuild.get(PRELOAD_VARIABLE))))  # fmt: skip
         except (KeyError, TypeError, AttributeError) as exc:

@@ -20,14 +20,13 @@ from allocbench.catalog import (
     HEADLINE_SIZE,
     PRELOAD_VARIABLE,
     SWITCH_VARIABLE,
+    TUNABLES_VARIABLE,
     Bench,
 )
 from allocbench.history.releases import Release
 from allocbench.report.commits import release_by_commit
 from allocbench.results import Record, ResultsError
 
-#: The variable of the environments under glibc tunables (asv.conf.json's env_nobuild).
-TUNABLES_VARIABLE = "GLIBC_TUNABLES"
 #: The environments where numba's np.zeros is fixed, by their variable, and how the report
 #: names each.
 FIXED = {

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import List, Sequence
 
-from allocbench.catalog import Bench, MiB
+from allocbench.catalog import TUNABLES_VARIABLE, Bench, MiB
 from allocbench.report.findings import Block, Code, Name, Table, Text, bullet, paragraph
-from allocbench.report.runs import TUNABLES_VARIABLE, Run, variants
+from allocbench.report.runs import Run, variants
 from allocbench.report.words import nbytes, times
 
-HEADER = ("GLIBC_TUNABLES", "release", "numba faults every page from", "numpy lazy from",
+HEADER = (TUNABLES_VARIABLE, "release", "numba faults every page from", "numpy lazy from",
           "ratio 1 MiB", "16 MiB")  # fmt: skip
 
 
