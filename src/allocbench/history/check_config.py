@@ -63,8 +63,8 @@ WATCHED: Tuple[Tuple[Pick, float], ...] = (
     # the cliff's bytes, in fresh processes and as glibc's rules predict it
     (pick(Classes.CLIFF), 0.01),
     (pick(Classes.CLIFF_PREDICTED), 0.01),
-    # numba's np.zeros on every core over perfect scaling, above the mmap threshold: within 9%
-    # over 6 processes, where the small blocks' scaling moved by 25-165%
+    # numba's np.zeros on every core over perfect scaling, above the mmap threshold, where each
+    # thread faults its blocks in (README.md, "Regressions: what the history flags")
     (pick(Classes.THREAD_SCALING, path=EVERY_RELEASE_PATHS, size=_ABOVE_THRESHOLD), 0.2),
     # allocation inside one compiled loop over the same loop without it, timed in one process
     (pick(Modules.INLOOP), 0.2),
