@@ -10,8 +10,9 @@ from asvtools import RELEASES
 from allocbench import report
 from allocbench.catalog import Bench, MiB
 from allocbench.cli import main
+from allocbench.history import commit_ids as commits
 from allocbench.history import ledger, releases
-from allocbench.report import commits, runs
+from allocbench.report import runs
 from allocbench.report.render_markdown import lines
 from allocbench.report.sections.allocators import allocators
 from allocbench.report.sections.steps import release_steps

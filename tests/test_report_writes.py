@@ -13,8 +13,9 @@ from test_report import _alloc, _cliff, _write
 
 from allocbench.catalog import Bench, MiB
 from allocbench.cli import main
+from allocbench.history import commit_ids as commits
 from allocbench.history import releases
-from allocbench.report import commits, site
+from allocbench.report import site
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 ENV = "virtualenv-py3.11-numpy1.24.4"

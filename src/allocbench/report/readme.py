@@ -6,9 +6,9 @@ import pathlib
 from typing import List, Optional, Sequence, Tuple, Union
 
 from allocbench import files
+from allocbench.history.commit_ids import release_by_commit
 from allocbench.history.releases import Release
 from allocbench.report import render_markdown
-from allocbench.report.commits import release_by_commit
 from allocbench.report.figures import plot_ratio_by_release, plot_seed_figure
 from allocbench.report.findings import Block, Code, Figure, Finding, Name, Text, join
 from allocbench.report.runs import Run, by_series, collect

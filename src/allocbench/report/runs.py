@@ -1,7 +1,7 @@
 """The results as runs: every figure of one machine, environment and numba release.
 
 Each commit is named by its numba release through the ledger's commit ids, computed from the
-release table (``allocbench.report.commits``). What an environment varies (glibc tunables,
+release table (``allocbench.history.commit_ids``). What an environment varies (glibc tunables,
 the run-time switch, the patched build, another malloc) is read from the environment
 variables asv recorded with its results, never from its name.
 """
@@ -23,8 +23,8 @@ from allocbench.catalog import (
     TUNABLES_VARIABLE,
     Bench,
 )
+from allocbench.history.commit_ids import release_by_commit
 from allocbench.history.releases import Release
-from allocbench.report.commits import release_by_commit
 from allocbench.results import Record, ResultsError
 
 #: The environments where numba's np.zeros is fixed, by their variable, and how the report

@@ -20,9 +20,9 @@ import sys
 from typing import Dict, List, Optional, Sequence, Set
 
 from allocbench import files
+from allocbench.history.commit_ids import release_by_commit
 from allocbench.history.ledger import compare_url, release_notes_url
 from allocbench.history.releases import Release, format_date
-from allocbench.report.commits import release_by_commit
 from allocbench.report.front_page import ASSETS, FRONT_PAGE, front_page
 from allocbench.report.readme import make_folder
 from allocbench.report.runs import collect
