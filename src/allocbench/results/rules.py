@@ -91,8 +91,9 @@ def _results_flaw(path: pathlib.Path, data: dict) -> Optional[str]:
                 return f"malformed entry for {benchmark} ({flaw})"
             if flaw:
                 return f"{benchmark} has {flaw}"
-        for key in ("requirements", "date", "python"):
-            data[key]  # asv's reader needs them
+        missing = next((k for k in ("requirements", "date", "python") if k not in data), None)
+        if missing is not None:  # asv's reader needs them
+            return f"not an asv results file (no {missing!r})"
     except (KeyError, TypeError) as exc:
         return f"not an asv results file (no {exc})"
     if path.name != result_filename(commit, env):
