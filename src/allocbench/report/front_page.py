@@ -52,15 +52,13 @@ def _figure(image: Optional[str], caption: str, link: str, words: str) -> str:
 
 def _draw(runs: Sequence[Run], assets: pathlib.Path) -> Dict[str, Optional[str]]:
     make_folder(assets)
-    drawn: Dict[str, Optional[str]] = {}
-    drawn["sweep"] = "sweep.png" if plots.plot_sweep(runs, assets / "sweep.png") else None
-    drawn["ratio"] = (
-        "ratio_by_release.png" if plots.plot_ratio_by_release(runs, assets / "ratio_by_release.png")
-        else None
-    )  # fmt: skip
-    drawn["faults"] = "faults.png" if plots.plot_faults(runs, assets / "faults.png") else None
-    drawn["fix"] = "fix.png" if plots.plot_fix(runs, assets / "fix.png") else None
-    return drawn
+    each = (
+        ("sweep", "sweep.png", plots.plot_sweep),
+        ("ratio", "ratio_by_release.png", plots.plot_ratio_by_release),
+        ("faults", "faults.png", plots.plot_faults),
+        ("fix", "fix.png", plots.plot_fix),
+    )
+    return {key: name if plot(runs, assets / name) else None for key, name, plot in each}
 
 
 def front_page(runs: Sequence[Run], assets: pathlib.Path) -> str:
