@@ -48,7 +48,9 @@ def test_a_slow_call_is_a_sample_on_its_own_and_timed_once():
 
     def slow():
         calls.append(1)
-        time.sleep(0.01)
+        start = time.thread_time()  # the samples are CPU time: a sleep would take none
+        while time.thread_time() - start < 0.01:
+            pass
         return np.empty(8)
 
     number, one = measure.calls_per_sample(slow, write=False, seconds=0.002)
@@ -102,3 +104,34 @@ def test_inside_njit_ratio_is_structured():
     assert written.numerator_seconds > figures.numerator_seconds / 2
     assert 0 < figures.numerator_seconds < 1e-3 and 0 < figures.denominator_seconds < 1e-3
     assert 0.01 < figures.ratio < 100
+
+
+def test_a_steady_ratio_stops_at_its_fewest_rounds():
+    figures = measure.steady_ratio(lambda: 2.0, lambda: 1.0, what="steady")
+    assert (figures.ratio, figures.spread, figures.rounds) == (2.0, 0.0, measure.MIN_ROUNDS)
+
+
+def test_a_ratio_that_never_settles_is_too_noisy_and_says_how_far_it_spread():
+    draws = iter([1.0, 1.6, 0.7, 1.3, 0.9] * 100)
+    with pytest.raises(measure.TooNoisy, match=r"too noisy here: planted spread by \+-\d"):
+        measure.steady_ratio(lambda: next(draws), lambda: 1.0, what="planted", max_rounds=15)
+
+
+def test_a_noisy_start_is_outgrown_by_steady_rounds():
+    draws = iter([1.0, 1.5, 0.6] + [1.0] * 100)
+    figures = measure.steady_ratio(lambda: next(draws), lambda: 1.0, what="settles")
+    assert figures.ratio == 1.0 and figures.spread <= measure.SPREAD_BOUND
+    assert measure.MIN_ROUNDS < figures.rounds < measure.MAX_ROUNDS
+
+
+def test_the_median_interval_widens_to_the_extremes_for_few_values():
+    assert measure.median_interval([3, 1, 2, 5, 4]) == (1, 5)
+    assert measure.median_interval(list(range(100))) == (40, 59)
+
+
+def test_samples_are_cpu_time_so_a_wait_is_not_counted():
+    def waits():
+        time.sleep(0.02)
+        return np.empty(8)
+
+    assert measure.timer(waits)() < 0.01

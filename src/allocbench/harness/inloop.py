@@ -6,7 +6,8 @@ allocates `count` uint8 arrays of n bytes in one @njit loop, writes one element 
 reads it back into a running sum that the loop returns (so the compiler cannot drop the work);
 the control is the same loop writing and reading one element of an array made beforehand, no
 allocation. The figure is the median over rounds of the loop's time over the control's, both
-timed back to back in one process (`measure.paired_ratio`), so machine noise moves both alike.
+timed back to back in one process on the thread's CPU clock, until the median is steady
+(`measure.steady_ratio`), so a neighbour on the machine moves neither.
 
 Each figure proves its work first (`work_done`): numba's runtime must count `count` more
 arrays for every call of the loop, as it does where the allocation stays in the loop body.
@@ -15,7 +16,6 @@ arrays for every call of the loop, as it does where the allocation stays in the 
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from typing import Callable, Dict, Optional
 
@@ -24,15 +24,13 @@ import numpy as np
 
 from allocbench.fix.njit import cached_njit
 from allocbench.fix.zeros import zeros as calloc_zeros
-from allocbench.harness.measure import paired_ratio
+from allocbench.harness.measure import cpu_seconds, paired_ratio, steady_ratio
 from allocbench.harness.nrt import allocations_counted, counted
 
 #: What each allocating loop allocates, by path: a constant of the compiled closure.
 _WHICH = {"numba.empty": 0, "numba.zeros": 1, "allocbench.zeros": 2}
 #: Each timed sample of the allocating loop lasts at least this long (seconds).
 SAMPLE_SECONDS = 0.01
-#: Rounds of one sample each, loop and control, in a ratio.
-ROUNDS = 21
 #: The work check calls a loop for this many arrays and for twice as many.
 CHECK_COUNT = 4
 
@@ -115,29 +113,34 @@ class InLoopRatio:
     control_seconds: float
     ratio: float
     count: int
+    spread: float = math.nan
 
 
 def _timer(call: Callable, first: object, count: int) -> Callable[[], float]:
     def sample() -> float:
-        start = time.perf_counter()
+        start = cpu_seconds()
         call(first, count)
-        return (time.perf_counter() - start) / count
+        return (cpu_seconds() - start) / count
 
     return sample
 
 
-def ratio(path: str, nbytes: int, rounds: int = ROUNDS) -> InLoopRatio:
+def ratio(path: str, nbytes: int, rounds: Optional[int] = None) -> InLoopRatio:
     """The loop of `path` at `nbytes` over the control, both with as many iterations as make
-    one sample of the allocating loop last `SAMPLE_SECONDS`, timed back to back for `rounds`."""
+    one sample of the allocating loop last `SAMPLE_SECONDS`, timed back to back for `rounds`,
+    or until the median is steady (measure.TooNoisy where it never is)."""
     allocate, check = loop(path), control()
     buffer = np.zeros(nbytes, np.uint8)
     trial = 64
     allocate(nbytes, trial)
-    start = time.perf_counter()
+    start = cpu_seconds()
     allocate(nbytes, trial)
-    one = (time.perf_counter() - start) / trial
+    one = (cpu_seconds() - start) / trial
     count = max(trial, min(1_000_000, math.ceil(SAMPLE_SECONDS / max(one, 1e-9))))
     top, bottom = _timer(allocate, nbytes, count), _timer(check, buffer, count)
     top(), bottom()
-    loop_seconds, control_seconds, median = paired_ratio(top, bottom, rounds)
-    return InLoopRatio(loop_seconds, control_seconds, median, count)
+    if rounds is not None:
+        return InLoopRatio(*paired_ratio(top, bottom, rounds), count=count)
+    steady = steady_ratio(top, bottom, what=f"{path} in a loop at {nbytes:,} B")
+    return InLoopRatio(steady.numerator_seconds, steady.denominator_seconds, steady.ratio, count,
+                       steady.spread)  # fmt: skip

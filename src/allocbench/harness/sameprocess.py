@@ -9,16 +9,18 @@ median of the rounds' ratios is what is left.
 from __future__ import annotations
 
 import contextlib
-import time
+import math
 from dataclasses import dataclass
 from typing import Optional
 
 from allocbench.harness import probes
 from allocbench.harness.measure import (
     calls_per_sample,
+    cpu_seconds,
     interleaved_medians,
     paired_ratio,
     settle,
+    steady_ratio,
     timer,
 )
 from allocbench.harness.paths import PATHS
@@ -26,13 +28,6 @@ from allocbench.harness.paths import PATHS
 #: Each sample repeats the call until it lasts this long (seconds), so that sub-microsecond
 #: calls are timed against a clock and a timer cost they dwarf.
 SAMPLE_SECONDS = 0.005
-#: Rounds of one sample each, both paths, in a ratio: as many as fit in BUDGET_SECONDS,
-#: within these bounds. How far bench_ratio's figures spread this way from one process to the
-#: next is measured by the loop in README.md's "How each ratio is taken". The fewest rounds
-#: are taken where one call lasts a tenth of a second or more: those figures are page-fault
-#: bound and steady.
-MIN_ROUNDS, MAX_ROUNDS = 5, 41
-BUDGET_SECONDS = 1.0
 #: Calls of each path before timing: glibc's dynamic mmap threshold moves after the first
 #: free of a mapped block, and the second call sees where it settles.
 WARM_CALLS = 2
@@ -40,12 +35,14 @@ WARM_CALLS = 2
 
 @dataclass(frozen=True)
 class Ratio:
-    """Two paths timed alternately in one process: each one's median seconds per call, and
-    the median of the rounds' ratios of the first to the second."""
+    """Two paths timed alternately in one process: each one's median CPU seconds per call,
+    the median of the rounds' ratios of the first to the second, and that median's spread
+    (`measure.spread`; NaN where the rounds were fixed in advance)."""
 
     numerator_seconds: float
     denominator_seconds: float
     ratio: float
+    spread: float = math.nan
 
 
 def ratio(
@@ -58,8 +55,10 @@ def ratio(
 ) -> Ratio:
     """Time of `numerator` over `denominator` at `nbytes` (uint8, 1-D), both timed in this
     process, alternately: the median of per-round ratios, and each one's median seconds per
-    call. With `write`, each call also writes every element. `rounds` is how many rounds (by
-    default as many as fit in about a second, 5 to 41). Without `huge_pages` the process gets
+    call, on this thread's CPU clock. With `write`, each call also writes every element.
+    `rounds` fixes how many rounds; by default they go on until the median is steady
+    (`measure.steady_ratio`), and a ratio that never gets there raises measure.TooNoisy,
+    an n/a in a benchmark's setup. Without `huge_pages` the process gets
     no transparent huge pages meanwhile (numpy advises them for its large arrays, numba's
     runtime never does, and how many the kernel can supply changes from minute to minute)."""
     off = probes.huge_pages_off() if not huge_pages else contextlib.nullcontext()
@@ -69,10 +68,12 @@ def ratio(
             settle(alloc, WARM_CALLS, write=write)
         plans = [calls_per_sample(a, write, SAMPLE_SECONDS) for a in allocs]
         timers = [timer(a, write, number) for a, (number, _) in zip(allocs, plans)]
-        if rounds is None:
-            one_round = sum(number * one for number, one in plans)
-            rounds = int(min(MAX_ROUNDS, max(MIN_ROUNDS, BUDGET_SECONDS / one_round)))
-        return Ratio(*paired_ratio(*timers, rounds))
+        if rounds is not None:
+            return Ratio(*paired_ratio(*timers, rounds))
+        what = f"{numerator} over {denominator} at {nbytes:,} B"
+        steady = steady_ratio(*timers, what=what)
+        return Ratio(steady.numerator_seconds, steady.denominator_seconds, steady.ratio,
+                     steady.spread)  # fmt: skip
 
 
 def inside_njit_ratio(
@@ -93,18 +94,18 @@ def inside_njit_ratio(
     loop(shape, 1)
 
     def compiled() -> float:
-        start = time.perf_counter()
+        start = cpu_seconds()
         loop(shape, calls)
-        return (time.perf_counter() - start) / calls
+        return (cpu_seconds() - start) / calls
 
     def python() -> float:
-        start = time.perf_counter()
+        start = cpu_seconds()
         for _ in range(calls):
             a = np.zeros(shape, np.uint8)
             if write:
                 a.fill(1)
             a[-1]
-        return (time.perf_counter() - start) / calls
+        return (cpu_seconds() - start) / calls
 
     top, bottom = interleaved_medians([compiled, python], rounds)
     return Ratio(top, bottom, top / bottom)

@@ -49,10 +49,10 @@ _COMPILED = tuple(p.name for p in PATH_INFO.values() if p.library != "numpy")
 _ABOVE_THRESHOLD = tuple(size_labels(tuple(n for n in THREAD_SIZES if n > MMAP_THRESHOLD_MAX)))
 
 #: The figures the history flags, each with its threshold: those that machine noise cannot
-#: make. Everything else (absolute times, numpy-only paths, the one-process cliff, resident
-#: memory, thread timings, compile times, the machine facts, allocation inside one compiled
-#: loop over its control, which a neighbour streaming memory moves by up to 2x) is on the site
-#: to read and is never flagged. asv.conf.json says so by skipping every other figure
+#: make (exact counts, and ratios timed in one process on the CPU clock until steady).
+#: Everything else (absolute times, numpy-only paths, the one-process cliff, resident memory,
+#: thread timings, compile times, the machine facts) is on the site to read and is never
+#: flagged. asv.conf.json says so by skipping every other figure
 #: (`regressions_first_commits` null), which `regression_rules` derives.
 WATCHED: Tuple[Tuple[Pick, float], ...] = (
     # the share of pages faulted in, medians of exact counts, for the compiled paths
@@ -67,6 +67,8 @@ WATCHED: Tuple[Tuple[Pick, float], ...] = (
     # numba's np.zeros on every core over perfect scaling, above the mmap threshold, where each
     # thread faults its blocks in (README.md, "Regressions: what the history flags")
     (pick(Classes.THREAD_SCALING, path=EVERY_RELEASE_PATHS, size=_ABOVE_THRESHOLD), 0.2),
+    # allocation inside one compiled loop over the same loop without it, timed in one process
+    (pick(Modules.INLOOP), 0.2),
 )
 
 #: What follows a benchmark's name where asv's regression rules match it: '@' and the branch.
