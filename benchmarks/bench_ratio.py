@@ -3,9 +3,9 @@
 Timed back to back on the thread's CPU clock, round after round until the median is steady,
 in one benchmark process (`allocbench.harness.sameprocess.ratio`), so a neighbour that takes
 the core or slows the machine moves neither, and the ratio moves only when numba's code does;
-a ratio whose rounds never agree within 5% is n/a "too noisy here", with its spread. These, with the page-fault counts of
-`bench_memory.PageFaults`, are what the history's regression detection watches; the absolute
-times of `bench_alloc` are there to read.
+a ratio whose rounds never agree within 5% is n/a "too noisy here", with its spread. These,
+with the page-fault counts of `bench_memory.PageFaults`, are what the history's regression
+detection watches; the absolute times of `bench_alloc` are there to read.
 """
 
 from allocbench.catalog import CONTROL_SIZES, CONTROLS, size_bytes, size_labels
