@@ -9,6 +9,7 @@ write) one array per iteration, as when numba hoists an allocation out of a pran
 says why and asv shows n/a instead of a number (`threads.work_done`).
 """
 
+from allocbench import load
 from allocbench.catalog import (
     THREAD_COUNTS,
     THREAD_MODES,
@@ -61,11 +62,13 @@ class ThreadScaling:
     core allocating, over one thread's seconds per array divided by the core count (the
     inverse of the parallel efficiency), median of 9 rounds timed back to back. 1.0: the cores
     allocate that many times as fast as one; the core count: no faster than one thread.
-    Higher is worse, as asv reads every figure it flags."""
+    Higher is worse, as asv reads every figure it flags. Wall-clock times need every core to
+    itself: where other processes used the cores meanwhile, n/a with how much
+    (`load.cores_not_idle`)."""
 
     # 3: one array per iteration in every release (version 2's prange loop had numba hoist
-    # the allocation out of it), checked in setup.
-    version = "3"
+    # the allocation out of it), checked in setup. 4: measured in setup, n/a on busy cores.
+    version = "4"
 
     params = (list(THREAD_PATHS), list(THREAD_MODES), size_labels(THREAD_SIZES))
     param_names = ("path", "mode", "size")
@@ -77,9 +80,14 @@ class ThreadScaling:
         skip_unless_fits(size_bytes(size), copies=2 * threads.cores())
         threads.loop(path, mode)
         skip_unless_work_done(path, mode, size_bytes(size))
+        watch = load.Watch()
+        figures = threads.parallel_efficiency(path, mode, size_bytes(size), threads.cores())
+        busy = load.cores_not_idle(watch.load())
+        if busy:
+            raise NotImplementedError(busy)
+        self.figure = 1 / figures.efficiency
 
     @with_attributes(unit="ratio")
     def track_time_over_ideal(self, path, mode, size):
         """1.0: perfect scaling; the core count: no faster than one thread."""
-        nbytes = size_bytes(size)
-        return 1 / threads.parallel_efficiency(path, mode, nbytes, threads.cores()).efficiency
+        return self.figure

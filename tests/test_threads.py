@@ -7,6 +7,10 @@ array that is never used (numba drops it), and a loop that allocates but never w
 as numba.zeros.
 """
 
+import subprocess
+import sys
+import time
+
 import numba
 import numpy as np
 import pytest
@@ -107,3 +111,15 @@ def test_the_check_leaves_the_thread_count_and_the_runtime_stats_as_they_were():
     threads.work_done("numba.zeros", "prange", 64 * 1024)
     threads.work_done("numba.zeros", "prange", 64 * 1024, _inline_prange(0))
     assert (enabled(), numba.get_num_threads()) == (before_stats, before_threads)
+
+
+@pytest.mark.skipif(threads.cores() < 2, reason="thread scaling needs two cores")
+def test_thread_scaling_is_na_while_another_process_holds_a_core():
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)
+        with pytest.raises(NotImplementedError, match="the cores were not idle: other processes"):
+            bench_threads.ThreadScaling().setup("numba.zeros", "threads", "1 MiB")
+    finally:
+        spinner.kill()
+        spinner.wait()

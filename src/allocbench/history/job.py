@@ -17,7 +17,8 @@ import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from allocbench.history import interpreters, ledger, session
+from allocbench import files
+from allocbench.history import interpreters, ledger, load_log, session
 from allocbench.history.environments import (
     Environment,
     HistoryError,
@@ -36,6 +37,7 @@ from allocbench.history.selection import (
     plan,
     selection_for,
 )
+from allocbench.load import Watch
 
 #: asv's command line, with its results files written atomically.
 ASV = [sys.executable, "-m", "allocbench.history.asv_command"]
@@ -145,13 +147,32 @@ def _asv_run_command(each, hashfile: str, options: Options, selection: Sequence[
     return command
 
 
-def _measure(root: pathlib.Path, env: dict, each, releases: Sequence[str], hashes: Dict[str, str],
-             options: Options, selection: Sequence[str]) -> None:  # fmt: skip
-    """asv run in environment `each` over `releases` with the benchmark regexes `selection`."""
-    hashfile = pathlib.Path(env["TMPDIR"]) / "commits.txt"
-    hashfile.write_text("".join(hashes[version] + "\n" for version in releases))
+def _measure(context: _Context, each, releases: Sequence[str], selection: Sequence[str]) -> None:
+    """asv run in environment `each` over `releases` with the benchmark regexes `selection`,
+    and how busy the machine was meanwhile added to the results' load log."""
+    hashfile = pathlib.Path(context.env["TMPDIR"]) / "commits.txt"
+    commits = [context.hashes[version] for version in releases]
+    hashfile.write_text("".join(commit + "\n" for commit in commits))
+    command = _asv_run_command(each, str(hashfile), context.options, selection)
+    watch = Watch(children=True)
     # asv exits 2 when some benchmark failed; that is a result, not a stop.
-    _run(_asv_run_command(each, str(hashfile), options, selection), root, env, ok=(0, 2))
+    _run(command, context.root, context.env, ok=(0, 2))
+    results_dir = context.root / context.conf.get("results_dir", "results")
+    load_log.record(results_dir, machine_name(context.options.machine), each.name, commits,
+                    watch.load())  # fmt: skip
+
+
+def machine_name(machine: Optional[str]) -> str:
+    """The asv machine name results go under: the one named, else the only one asv knows of
+    (~/.asv-machine.json), else the host's name, as asv's own default."""
+    if machine:
+        return machine
+    try:
+        known = files.load_json(pathlib.Path.home() / ".asv-machine.json")
+    except files.FileError:
+        known = {}
+    names = [k for k in known if k != "version"] if isinstance(known, dict) else []
+    return names[0] if len(names) == 1 else platform.node()
 
 
 def _nothing(chosen: Sequence[Release], envs: Sequence) -> str:
@@ -240,7 +261,7 @@ def _run_all(
 ) -> Dict[str, List[str]]:
     """The body of `run`, inside its scratch folder."""
     root, conf, options, env = context.root, context.conf, context.options, context.env
-    hashes, found = context.hashes, context.found
+    found = context.found
     if options.machine or not (pathlib.Path.home() / ".asv-machine.json").exists():
         _run([*ASV, "machine", "--yes", *machine_identity(options.machine)], root, env)
 
@@ -261,14 +282,14 @@ def _run_all(
         started = time.monotonic()
         versions = [r.numba for r in runnable]
         if options.bench is not None:
-            _measure(root, env, each, versions, hashes, options, options.bench)
+            _measure(context, each, versions, options.bench)
         else:
             selection, newest = selection_for(each), newest_benchmarks(each, once)
             if len(versions) == 1:  # one asv run, one install
                 selection, newest = [*selection, *newest], []
-            _measure(root, env, each, versions, hashes, options, selection)
+            _measure(context, each, versions, selection)
             if newest:
-                _measure(root, env, each, versions[-1:], hashes, options, newest)
+                _measure(context, each, versions[-1:], newest)
         print(f"{each.name}: {len(runnable)} releases in {time.monotonic() - started:.0f} s")
         done[each.name] = [r.numba for r in runnable]
     if not done:
