@@ -200,6 +200,27 @@ def test_machine_facts_are_reported(tmp_path, hashes):
     assert "- box: glibc 2.36; transparent huge pages madvise; 4096-byte pages." in text
 
 
+def test_how_busy_the_machine_was_is_reported_from_the_load_log(tmp_path, hashes, capsys):
+    from allocbench.history import load_log
+    from allocbench.load import Load
+
+    results = tmp_path / "results"
+    for version in ("0.57.1", "0.68.1"):
+        _write(results, "box", hashes[version], "env", {Bench.ALLOC: _alloc(0.2)})
+    text = report.write(results, tmp_path / "out", releases.load()).read_text()
+    assert "box: how busy it was while measuring was not recorded" in text
+    for version, cores in (("0.57.1", 0.02), ("0.68.1", 1.37)):
+        load_log.record(results, "box", "env", [hashes[version]], Load(60.0, cores, 0.0, 2.5, 9))
+    text = report.write(results, tmp_path / "out", releases.load()).read_text()
+    assert "box while measuring (2 runs): other processes used 0.02 to 1.37 cores." in text
+    assert "Measured beside more than 0.1 cores of other work: 0.68.1 in env (1.37)" in text
+    load_log.path(results).write_text("[1, 2]")
+    report.write(results, tmp_path / "out", releases.load())
+    assert "not a load log (a list of entries); the machine's load is left out" in (
+        capsys.readouterr().err
+    )
+
+
 @pytest.mark.slow
 def test_report_from_a_real_asv_run(quick_run, tmp_path):
     """The report on the results of the shared quick asv run (numba 0.57.1 and 0.68.1; 0.48.0

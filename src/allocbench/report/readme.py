@@ -11,11 +11,11 @@ from allocbench.history.releases import Release
 from allocbench.report import render_markdown
 from allocbench.report.figures import plot_ratio_by_release, plot_seed_figure
 from allocbench.report.findings import Block, Code, Figure, Finding, Name, Text, join
-from allocbench.report.runs import Run, by_series, collect
+from allocbench.report.runs import Run, attach_loads, by_series, collect
 from allocbench.report.sections.advice import advice
 from allocbench.report.sections.allocators import allocators
 from allocbench.report.sections.fixed import switched
-from allocbench.report.sections.machines import machines
+from allocbench.report.sections.machines import busy, machines
 from allocbench.report.sections.mechanism import tunables
 from allocbench.report.sections.steps import release_steps
 from allocbench.report.sections.summary import summary
@@ -60,7 +60,7 @@ def sections(runs: Sequence[Run], out: pathlib.Path) -> List[Tuple[Text, List[Bl
     found: List[Tuple[Text, List[Block]]] = [
         (Text.of("In short"), summary(runs) + release_steps(runs)),
         (Text.of("What to do about it"), advice(runs)),
-        (Text.of("The machines"), machines(runs)),
+        (Text.of("The machines"), machines(runs) + busy(runs)),
         (Text.of("Why: the compiled code, the page faults, glibc's threshold"),
          compiled_code(runs) + faults(runs) + cliff(runs)),
         (Text.of("The mechanism: the same runs under glibc tunables"), tunables(runs)),
@@ -105,6 +105,7 @@ def write(
     runs = collect(load(results_dir, by_commit), table, machine, by_commit)
     if not runs:
         raise ResultsError(f"{results_dir}: every result in it failed or was skipped")
+    attach_loads(runs, pathlib.Path(results_dir))
     make_folder(out)
     lines = _opening(results_dir, runs)
     for title, blocks in sections(runs, out):

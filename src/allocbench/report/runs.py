@@ -8,6 +8,8 @@ variables asv recorded with its results, never from its name.
 
 from __future__ import annotations
 
+import pathlib
+import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
@@ -23,8 +25,11 @@ from allocbench.catalog import (
     TUNABLES_VARIABLE,
     Bench,
 )
+from allocbench.files import FileError
+from allocbench.history import load_log
 from allocbench.history.commit_ids import release_by_commit
 from allocbench.history.releases import Release
+from allocbench.load import Load
 from allocbench.results import Record, ResultsError
 
 #: The environments where numba's np.zeros is fixed, by their variable, and how the report
@@ -51,6 +56,8 @@ class Run:
     values: Dict[Tuple[str, Tuple[object, ...]], float] = field(default_factory=dict)
     #: Each benchmark's parameter names, where benchmarks.json gives them.
     param_names: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
+    #: How busy the machine was while asv measured this run, where the load log says.
+    load: Optional[Load] = None
 
     @property
     def label(self) -> str:
@@ -160,6 +167,18 @@ def collect(
             runs[key].param_names[r.benchmark] = r.param_names
     order = {c: i for i, c in enumerate(by_commit)}
     return sorted(runs.values(), key=lambda u: (u.machine, u.env, order.get(u.commit, 1e9)))
+
+
+def attach_loads(runs: Sequence[Run], results_dir: pathlib.Path) -> None:
+    """Give each run the machine's load while asv measured it, from the results' load log; a
+    log that cannot be read is said in one line and leaves the runs without."""
+    try:
+        loads = load_log.by_run(load_log.read(results_dir))
+    except FileError as exc:
+        print(f"allocbench: {exc}; the machine's load is left out", file=sys.stderr)
+        return
+    for run in runs:
+        run.load = loads.get((run.machine, run.env, run.commit))
 
 
 def by_series(runs: Sequence[Run]) -> Dict[Tuple[str, str], List[Run]]:
