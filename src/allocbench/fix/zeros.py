@@ -52,7 +52,7 @@ def zeros(shape: ShapeLike, dtype: DTypeLike = np.float64) -> np.ndarray:
     Callable from Python and inside @njit code; `shape` is an int or a sequence of ints (not
     bools: TypeError, as numpy), `dtype` anything np.dtype takes that numba arrays can hold
     (TypeError naming it otherwise). From Python, errors and strides are numpy's; inside @njit
-    code, numba's own np.zeros's (see the README).
+    code, numba's own np.zeros's (see docs/fixes.md).
     """
     entry = entry_for(dtype)
     return entry(intp_dims(shape))

@@ -65,7 +65,7 @@ WATCHED: Tuple[Tuple[Pick, float], ...] = (
     (pick(Classes.CLIFF), 0.01),
     (pick(Classes.CLIFF_PREDICTED), 0.01),
     # numba's np.zeros on every core over perfect scaling, above the mmap threshold, where each
-    # thread faults its blocks in (README.md, "Regressions: what the history flags")
+    # thread faults its blocks in (docs/regressions.md)
     (pick(Classes.THREAD_SCALING, path=EVERY_RELEASE_PATHS, size=_ABOVE_THRESHOLD), 0.2),
     # allocation inside one compiled loop over the same loop without it, timed in one process
     (pick(Modules.INLOOP), 0.2),
