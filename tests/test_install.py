@@ -1,5 +1,5 @@
 """The README's install from a git URL, as a numba user does it: a fresh venv,
-``pip install "allocbench @ git+<url>"``, then the README's first example runs."""
+``pip install "git+<url>"``, then the README's first example runs."""
 
 import pathlib
 import re
@@ -30,7 +30,7 @@ def first_python_example() -> str:
 
 
 def test_readme_installs_from_a_git_url():
-    line = re.search(r'pip install "allocbench @ git\+(\S+)"', fix_section())
+    line = re.search(r'pip install "git\+(\S+)"', fix_section())
     assert line, "the README's Fix my code has no install line from a git URL"
 
 
@@ -57,7 +57,7 @@ def test_pip_install_from_a_git_url_then_the_readme_example_runs(tmp_path):
     assert _run([sys.executable, "-m", "venv", str(venv)]).returncode == 0
     python = str(venv / "bin" / "python")
     done = _run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                 f"allocbench @ git+file://{clone}"])  # fmt: skip
+                 f"git+file://{clone}"])  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     example = first_python_example().replace("work(8000)", "a = work(3000)")
     check = (
