@@ -79,8 +79,8 @@ def measure_one(folder: pathlib.Path, name: str) -> Dict[str, object]:
 
 
 def anatomy_of(sizes: Sequence[int]) -> Dict[str, object]:
-    """{str(nbytes): {part: seconds}} from allocbench.harness.anatomy, where it exists;
-    {"missing": why} where it does not."""
+    """{str(nbytes): {part: seconds, or {"na": why}}} from allocbench.harness.anatomy, where
+    it exists; {"missing": why} where it does not."""
     try:
         from allocbench.harness import anatomy  # type: ignore[attr-defined]
     except ImportError as exc:
@@ -89,9 +89,15 @@ def anatomy_of(sizes: Sequence[int]) -> Dict[str, object]:
     for nbytes in sizes:
         try:
             parts = anatomy.parts(nbytes)
-            found[str(nbytes)] = {p: float(getattr(parts, p)) for p in anatomy.PARTS}
         except NotImplementedError as exc:
-            found[str(nbytes)] = {"na": str(exc)}
+            found[str(nbytes)] = {"na": str(exc) or type(exc).__name__}
+            continue
+        each: Dict[str, object] = {}
+        for part in anatomy.PARTS:
+            seconds = getattr(parts, part, None)
+            reason = parts.reason(part) if hasattr(parts, "reason") else None
+            each[part] = {"na": reason or "n/a"} if seconds is None else float(seconds)
+        found[str(nbytes)] = each
     return found
 
 
