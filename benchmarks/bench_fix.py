@@ -16,7 +16,7 @@ from allocbench.catalog import (
 )
 from allocbench.harness import sameprocess
 
-from .common import skip_unless_fits, with_attributes
+from .common import raise_unless_done, skip_unless_fits, with_attributes
 
 
 class FixAgainstNumpy:
@@ -75,6 +75,7 @@ class FixInsideNjit:
     def setup(self, size, use):
         nbytes = size_bytes(size)
         skip_unless_fits(nbytes)
+        raise_unless_done(sameprocess.inside_njit_work_done(nbytes, True, use == "write"))
 
     @with_attributes(unit="ratio")
     def track_allocbench_in_njit_over_numpy(self, size, use):
@@ -98,6 +99,9 @@ class NumbaZerosOverNumpy:
 
     def setup(self, size, use):
         skip_unless_fits(size_bytes(size))
+        raise_unless_done(
+            sameprocess.inside_njit_work_done(size_bytes(size), False, use == "write")
+        )
 
     @with_attributes(unit="ratio")
     def track_numba_zeros_over_numpy(self, size, use):

@@ -65,6 +65,12 @@ def raise_if_skipped(figures):
         raise NotImplementedError(figures)
 
 
+def raise_unless_done(reason):
+    """n/a in setup where a figure's work check found its work elided (`reason` says how)."""
+    if reason:
+        raise NotImplementedError(reason)
+
+
 def skip_unless_fits(nbytes, copies=2):
     """Raise NotImplementedError (asv shows n/a) if `copies` arrays do not fit in memory,
     or if the environment's variant cannot apply here."""

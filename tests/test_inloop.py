@@ -10,7 +10,7 @@ import pytest
 
 from allocbench.catalog import INLOOP_PATHS, INLOOP_SIZES, size_labels
 from allocbench.harness import inloop, nrt
-from benchmarks import bench_inloop
+from benchmarks import bench_fix, bench_inloop
 
 
 @numba.njit
@@ -86,3 +86,20 @@ def test_the_benchmark_returns_the_ratio():
     bench.setup("allocbench.zeros", "1 KiB")
     figure = bench.track_loop_over_control("allocbench.zeros", "1 KiB")
     assert math.isfinite(figure) and figure > 0
+
+
+@pytest.mark.parametrize("cls", [bench_fix.FixInsideNjit, bench_fix.NumbaZerosOverNumpy])
+def test_the_fixs_inside_njit_figures_are_na_for_a_planted_loop(cls, monkeypatch):
+    from allocbench.harness import kernels
+
+    monkeypatch.setattr(kernels, "kernel", lambda *args: lambda shape, count: _once_outside(
+        shape[0], count))  # fmt: skip
+    with pytest.raises(NotImplementedError, match="hoists the allocation out of the loop"):
+        cls().setup("64 KiB", "alone")
+
+
+@pytest.mark.parametrize("fix", [True, False])
+def test_the_fixs_inside_njit_loops_allocate_every_iteration(fix):
+    from allocbench.harness import sameprocess
+
+    assert sameprocess.inside_njit_work_done(64 * 1024, fix=fix) is None

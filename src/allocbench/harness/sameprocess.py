@@ -76,6 +76,18 @@ def ratio(
                      steady.spread)  # fmt: skip
 
 
+def inside_njit_work_done(nbytes: int, fix: bool = True, write: bool = False) -> Optional[str]:
+    """None where `inside_njit_ratio`'s loop allocates an array every iteration, else why not
+    (numba's runtime allocation count, `inloop.work_done`), for an n/a."""
+    from allocbench.harness import inloop
+    from allocbench.harness.kernels import kernel
+
+    kind = ("allocbench" if fix else "numba") + "_zeros_loop" + ("_write" if write else "")
+    loop = kernel(kind, "uint8", 1)
+    name = ("allocbench.zeros" if fix else "numba.zeros") + " in inside_njit_ratio's loop"
+    return inloop.work_done(name, nbytes, allocate=lambda n, count: loop((n,), count))
+
+
 def inside_njit_ratio(
     nbytes: int, calls: int = 200, rounds: int = 7, write: bool = False, fix: bool = True
 ) -> Ratio:
