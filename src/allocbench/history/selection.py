@@ -159,7 +159,7 @@ FAULTS = (
 #: Every release in the plain environments: the headline paths' times, page faults and
 #: same-process ratios at the sizes around the cliff, the seed's own benchmarks, the cliff's
 #: bisection, the compiled code's calls, numba's np.zeros's scaling over threads, allocation
-#: inside one compiled loop over a loop without it, the import
+#: inside one compiled loop over a loop without it, a per-call path's parts, the import
 #: and first-call compile time of numba, and the machine facts.
 HISTORY: Tuple[Pick, ...] = (
     ALLOC,
@@ -173,6 +173,7 @@ HISTORY: Tuple[Pick, ...] = (
     pick(Modules.RATIO),
     pick(Classes.THREAD_SCALING, path=EVERY_RELEASE_PATHS),
     pick(Classes.IN_LOOP),
+    pick(Classes.ANATOMY),
     pick(Bench.IMPORT_NUMBA),
     pick(Classes.FIRST_CALL, path=EVERY_RELEASE_PATHS),
 )
