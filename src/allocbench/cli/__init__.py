@@ -19,6 +19,7 @@ from typing import Iterator, Optional, Sequence
 from allocbench.cli import (  # noqa: F401  (each module registers its command)
     build_numba,
     cliff,
+    confirm,
     explain,
     fresh,
     history,

@@ -1,33 +1,63 @@
-"""Release steps: the releases at which a compiled path's time over its numpy control moved."""
+"""Release steps: the releases at which a compiled path's time over its numpy control moved,
+named only where fresh processes of both releases confirmed the step (``allocbench confirm``).
+
+One measurement per release, minutes apart, cannot tell a release's change from the machine's:
+a step found in asv's results is a candidate. It is named where the confirmation found it
+(rank test, interval beyond the threshold, beyond the floor), listed as "not confirmed
+(noise)" where the fresh processes disagree, and as "not checked" where none was made.
+"""
 
 from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from typing import Dict, List, Sequence, Tuple
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from allocbench.catalog import Bench, format_size
 from allocbench.report.findings import Block, Name, Text, bold, bullet, join
 from allocbench.report.runs import Run, by_series, plain
+from allocbench.report.verdicts import (
+    PART_WORDS,
+    Checks,
+    asv_name,
+    below_floor,
+    family_of,
+    what_moved,
+)
 from allocbench.report.words import times
 
 #: A tracked ratio that moves by more than this between releases, with every release after
-#: beyond every release before, is a change (asv.conf.json flags bench_ratio at 20% too).
+#: beyond every release before, is a candidate step (asv.conf.json flags bench_ratio at 20%).
 STEP = 1.2
 
 
-def release_steps(runs: Sequence[Run]) -> List[Block]:
-    """Releases at which a compiled path's time over its numpy control (bench_ratio, timed in
-    one process) stepped, in a series of one machine and environment: the median of the
-    releases after over the median of those before beyond STEP, and the two sets apart."""
-    found: Dict[Tuple[str, str, str], List[Text]] = defaultdict(list)
-    compared = 0  # series x figure measured over two releases or more
-    for (machine, env), series in by_series(plain(runs)).items():
+@dataclass(frozen=True)
+class Step:
+    """A candidate step of one figure in a series: the adjacent releases it lies between."""
+
+    machine: str
+    env: str
+    benchmark: str
+    params: Tuple[object, ...]
+    before: Run
+    after: Run
+    before_value: float
+    after_value: float
+    #: The median of the releases after over the median of those before.
+    change: float
+
+
+def find_steps(runs: Sequence[Run]) -> List[Step]:
+    """Releases at which a compiled path's time over its numpy control (bench_ratio) stepped
+    in a series of one machine and environment, by asv's values: the median of the releases
+    after over the median of those before beyond STEP, and the two sets apart."""
+    found = []
+    for (machine, env), series in by_series(runs).items():
         keys = sorted({k for r in series for k in r.values if k[0] == Bench.OVER_CONTROL})
-        for _, (path, size) in keys:
-            points = [(r, r.get(Bench.OVER_CONTROL, path, size)) for r in series]
+        for _, params in keys:
+            points = [(r, r.get(Bench.OVER_CONTROL, *params)) for r in series]
             points = [(r, v) for r, v in points if v is not None]
-            compared += len(points) > 1
             best = None  # the split whose two sides lie furthest apart
             for k in range(1, len(points)):
                 before, after = [v for _, v in points[:k]], [v for _, v in points[k:]]
@@ -36,24 +66,135 @@ def release_steps(runs: Sequence[Run]) -> List[Block]:
                 if gap > 1 and not 1 / STEP < change < STEP and (best is None or gap > best[0]):
                     best = (gap, k, change)
             if best is not None:
-                where = (points[best[1]][0].label, env, machine)
-                found[where].append(
-                    Text.of(Name(path), f" at {format_size(int(size))} {times(best[2])}")
-                )
+                (a, va), (b, vb) = points[best[1] - 1], points[best[1]]
+                found.append(Step(machine, env, Bench.OVER_CONTROL, params, a, b, va, vb,
+                                  best[2]))  # fmt: skip
+    return found
+
+
+def _compared(runs: Sequence[Run]) -> int:
+    """Series x figure of bench_ratio measured over two releases or more."""
+    count = 0
+    for series in by_series(runs).values():
+        keys = {k for r in series for k in r.values if k[0] == Bench.OVER_CONTROL}
+        count += sum(sum(r.values.get(k) is not None for r in series) > 1 for k in keys)
+    return count
+
+
+def _what(step: Step) -> Text:
+    path, size = step.params
+    return Text.of(Name(path), f" at {format_size(int(size))}")
+
+
+def _moved(entry: dict, nbytes: int) -> str:
+    part = what_moved(entry, nbytes)
+    if part is None:
+        return "what moved: not measured"
+    words = PART_WORDS.get(part["part"], part["part"])
+    return (f"what moved: {words}, {part['before_median'] * 1e9:.0f} -> "
+            f"{part['after_median'] * 1e9:.0f} ns, p={part['p']:.3f}")  # fmt: skip
+
+
+def _confirmed(step: Step, figure: dict) -> Text:
+    pair = figure["pair"]
+    return Text.of(
+        _what(step),
+        f" {figure['before_median']:.3g} -> {figure['after_median']:.3g}, "
+        f"{times(figure['estimate'])} [{figure['low']:.3g}, {figure['high']:.3g}], "
+        f"p={figure['p']:.3f}, {pair['rounds']} + {pair['rounds']} fresh processes; "
+        f"{_moved(pair, int(step.params[1]))}",
+    )
+
+
+Where = Tuple[str, str, str, str]
+
+
+def _floor_blocks(checks: Checks, runs: Sequence[Run]) -> List[Block]:
+    series = sorted({(r.machine, r.env) for r in plain(runs)
+                     if any(b == Bench.OVER_CONTROL for b, _ in r.values)})  # fmt: skip
+    blocks = []
+    for machine, env in series:
+        run = checks.floor.get(f"{machine}|{env}")
+        if not run:
+            blocks.append(bullet(bold("The floor: not measured"), " for ", Name(env), " on ",
+                                 Name(machine), " (allocbench floor); steps are judged by the "
+                                 "rank test alone."))  # fmt: skip
+            continue
+        families = sorted({family_of(n) for n in run.get("figures", {})})
+        shown = []
+        for family in families:
+            spread = checks.floor_of(machine, env, family)
+            if spread is not None:
+                shown.append(Text.of(Name(family.split("(", 1)[-1].strip("'")),
+                                     f" {spread[0]:.1%}"))  # fmt: skip
+        blocks.append(bullet(
+            bold("The floor"), " (", Name(env), ", ", Name(machine), "; allocbench floor: ",
+            f"{run['processes']} fresh processes of numba ", Name(run["numba"]), "): the "
+            "smallest change this run could detect, the widest spread (max / min - 1) of a "
+            "figure of each path: ", join(shown, "; ") if shown else "no figure measured",
+            ". No change within it is named."))  # fmt: skip
+    return blocks
+
+
+def release_steps(runs: Sequence[Run], checks: Optional[Checks] = None) -> List[Block]:
+    """The candidate steps of bench_ratio, each as its confirmation (`checks`) says: named
+    where confirmed beyond the floor, else not confirmed, n/a, below the floor or not
+    checked; and the floor."""
+    checks = checks or Checks()
+    runs = plain(runs)
+    compared = _compared(runs)
     if not compared:
         return [bullet(bold("Release steps: not measured."),
                        " No series here has a compiled path's time over its numpy control "
                        "(bench_ratio, one process) for two releases or more, so nothing is said "
                        "of which release changed it.")]  # fmt: skip
-    if not found:
-        return [bullet(bold("No release changed"),
-                       f" any compiled path's time over its numpy control by more than "
-                       f"{times(STEP)} (bench_ratio, one process; {compared} figures of a series "
-                       f"measured over two releases or more).")]  # fmt: skip
-    return [
-        bullet(bold("numba ", Name(label)), " (", Name(env), ", ", Name(machine),
-               ") changed a compiled path's time over its numpy control (bench_ratio, one "
-               "process; the releases after over those before, medians): ",
-               join(changes, "; "), ".")
-        for (label, env, machine), changes in found.items()
-    ]  # fmt: skip
+    lists: Dict[str, Dict[Where, List[Text]]] = defaultdict(lambda: defaultdict(list))
+    for step in find_steps(runs):
+        where = (step.after.label, step.before.label, step.env, step.machine)
+        name = asv_name(step.benchmark, step.params)
+        figure = checks.figure(step.machine, step.env, step.before.label, step.after.label, name,
+                               (step.before_value, step.after_value))  # fmt: skip
+        if figure is None:
+            lists["not checked"][where].append(Text.of(_what(step), f" {times(step.change)}"))
+        elif figure["verdict"] == "n/a":
+            lists["n/a"][where].append(Text.of(_what(step), f": {figure['reason']}"))
+        elif figure["verdict"] != "confirmed":
+            lists["noise"][where].append(Text.of(
+                _what(step), f" {times(figure['estimate'])} [{figure['low']:.3g}, "
+                f"{figure['high']:.3g}], p={figure['p']:.3f}"))  # fmt: skip
+        else:
+            floor = checks.floor_of(step.machine, step.env, family_of(name))
+            if floor is not None and below_floor(figure["estimate"], floor[0]):
+                lists["floor"][where].append(Text.of(
+                    _what(step), f" {times(figure['estimate'])}, within the floor's "
+                    f"{floor[0]:.1%}"))  # fmt: skip
+            else:
+                lists["confirmed"][where].append(_confirmed(step, figure))
+    blocks: List[Block] = []
+    for (label, before, env, machine), changes in lists["confirmed"].items():
+        blocks.append(bullet(bold("numba ", Name(label)), " (", Name(env), ", ", Name(machine),
+                             f") changed a compiled path's time over its numpy control, "
+                             f"confirmed against {before} in alternating fresh processes "
+                             "(allocbench confirm; before -> after medians, the change with its "
+                             "95% interval, the rank test's p): ", join(changes, "; "),
+                             "."))  # fmt: skip
+    words = {
+        "noise": ("Not confirmed (noise)", "asv's values stepped, fresh processes of both "
+                  "releases did not (the change with its 95% interval, the rank test's p)"),
+        "floor": ("Below the floor", "confirmed, but within what this machine's spread hides"),
+        "n/a": ("Not confirmed (n/a)", "a figure is n/a in the fresh processes"),
+        "not checked": ("Not checked", "a step in asv's one measurement per release, not yet "
+                        "measured again (allocbench confirm); no claim is made"),
+    }  # fmt: skip
+    for kind, (title, why) in words.items():
+        for (label, before, env, machine), changes in lists[kind].items():
+            blocks.append(bullet(bold(f"{title}: "), "numba ", Name(before), " -> ",
+                                 Name(label), " (", Name(env), ", ", Name(machine), f"): {why}: ",
+                                 join(changes, "; "), "."))  # fmt: skip
+    if not any(lists.values()):
+        blocks.append(bullet(bold("No release changed"),
+                             f" any compiled path's time over its numpy control by more than "
+                             f"{times(STEP)} in asv's values (bench_ratio, one process; "
+                             f"{compared} figures of a series measured over two releases or "
+                             "more)."))  # fmt: skip
+    return blocks + _floor_blocks(checks, runs)
