@@ -40,6 +40,8 @@ ROUNDS = 5
 MAX_PAIRS = 6
 BUDGET_SECONDS = 1800.0
 ALPHA = 0.05
+#: A part of a call counts as moved beyond this change either way (10%).
+PART_THRESHOLD = 0.1
 
 CONFIRMED = "confirmed"
 NOISE = "not confirmed (noise)"
@@ -109,8 +111,9 @@ def anatomy_sizes(figures: Sequence[Figure]) -> List[int]:
 
 
 def judge_anatomy(outputs: Tuple[List[dict], List[dict]], sizes: Sequence[int]) -> Dict[str, Any]:
-    """Each part of a call at each size: the same test on its seconds (no threshold: the
-    part that moved most among those confirmed is what the report names)."""
+    """Each part of a call at each size: the same test on its seconds, beyond
+    PART_THRESHOLD (the part that moved most among those confirmed is what the report
+    names)."""
     found: Dict[str, Any] = {}
     if not sizes:
         return found
@@ -128,7 +131,7 @@ def judge_anatomy(outputs: Tuple[List[dict], List[dict]], sizes: Sequence[int]) 
             if any(not isinstance(v, float) or v <= 0 for side in sides for v in side):
                 each[part] = {"verdict": NA, "reason": "n/a or not positive in a process"}
                 continue
-            result = verdict(sides[0], sides[1], 0.0)
+            result = verdict(sides[0], sides[1], PART_THRESHOLD)
             each[part] = dict(result, before=sides[0], after=sides[1])
         found[key] = each
     return found

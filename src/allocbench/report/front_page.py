@@ -25,6 +25,7 @@ from allocbench.report.sections.steps import release_steps
 from allocbench.report.sections.summary import summary
 from allocbench.report.sections.threads_and_startup import startup, threads
 from allocbench.report.sections.why import cliff, compiled_code, faults
+from allocbench.report.verdicts import Checks
 
 FRONT_PAGE = "answer.html"
 ASSETS = "answer"
@@ -61,8 +62,9 @@ def _draw(runs: Sequence[Run], assets: pathlib.Path) -> Dict[str, Optional[str]]
     return {key: name if plot(runs, assets / name) else None for key, name, plot in each}
 
 
-def front_page(runs: Sequence[Run], assets: pathlib.Path) -> str:
-    """The front page's HTML; its plots are drawn into `assets`."""
+def front_page(runs: Sequence[Run], assets: pathlib.Path, checks: Optional[Checks] = None) -> str:
+    """The front page's HTML; its plots are drawn into `assets`; steps as their
+    confirmations (`checks`) say."""
     drawn = _draw(runs, assets)
     releases = sorted({r.release.key: r.label for r in runs if r.release}.items())
     machines = ", ".join(sorted({r.machine for r in runs}))
@@ -74,7 +76,7 @@ def front_page(runs: Sequence[Run], assets: pathlib.Path) -> str:
     zeros = {"path": ["numba.zeros", "numpy.zeros"]}
     at_256 = {**zeros, "size": [format_size(HEADLINE_SIZE)]}
     where = [
-        render_html.findings(summary(runs) + release_steps(runs)),
+        render_html.findings(summary(runs) + release_steps(runs, checks)),
         _figure(drawn["sweep"], "The seed's figure, measured by this suite: time per call "
                 "against size, the seed's three functions, 105 sizes.",
                 link(Bench.SWEEP_NUMBA, x_axis="n"), "Open the asv graph."),

@@ -8,7 +8,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 from allocbench import files
 from allocbench.history.commit_ids import release_by_commit
 from allocbench.history.releases import Release
-from allocbench.report import render_markdown
+from allocbench.report import render_markdown, verdicts
 from allocbench.report.figures import plot_ratio_by_release, plot_seed_figure
 from allocbench.report.findings import Block, Code, Figure, Finding, Name, Text, join
 from allocbench.report.runs import Run, attach_loads, by_series, collect
@@ -22,6 +22,7 @@ from allocbench.report.sections.summary import summary
 from allocbench.report.sections.tables import cliff_table, fresh_table
 from allocbench.report.sections.threads_and_startup import startup, threads
 from allocbench.report.sections.why import cliff, compiled_code, faults
+from allocbench.report.verdicts import Checks
 from allocbench.results import ResultsError, load
 
 PathLike = Union[str, pathlib.Path]
@@ -55,10 +56,13 @@ def _opening(results_dir: PathLike, runs: Sequence[Run]) -> List[str]:
     ]
 
 
-def sections(runs: Sequence[Run], out: pathlib.Path) -> List[Tuple[Text, List[Block]]]:
-    """The report's sections, titled, in order; the plots drawn into `out`."""
+def sections(
+    runs: Sequence[Run], out: pathlib.Path, checks: Optional[Checks] = None
+) -> List[Tuple[Text, List[Block]]]:
+    """The report's sections, titled, in order; the plots drawn into `out`; steps as their
+    confirmations (`checks`) say."""
     found: List[Tuple[Text, List[Block]]] = [
-        (Text.of("In short"), summary(runs) + release_steps(runs)),
+        (Text.of("In short"), summary(runs) + release_steps(runs, checks)),
         (Text.of("What to do about it"), advice(runs)),
         (Text.of("The machines"), machines(runs) + busy(runs)),
         (Text.of("Why: the compiled code, the page faults, glibc's threshold"),
@@ -108,7 +112,7 @@ def write(
     attach_loads(runs, pathlib.Path(results_dir))
     make_folder(out)
     lines = _opening(results_dir, runs)
-    for title, blocks in sections(runs, out):
+    for title, blocks in sections(runs, out, verdicts.load(pathlib.Path(results_dir))):
         lines += ["", f"## {render_markdown.inline(title)}", "", *render_markdown.lines(blocks)]
     report = out / "README.md"
     files.write_text(report, "\n".join([*lines, ""]))

@@ -23,6 +23,7 @@ from allocbench import files
 from allocbench.history.commit_ids import release_by_commit
 from allocbench.history.ledger import compare_url, release_notes_url
 from allocbench.history.releases import Release, format_date
+from allocbench.report import regressions, verdicts
 from allocbench.report.front_page import ASSETS, FRONT_PAGE, front_page
 from allocbench.report.readme import make_folder
 from allocbench.report.runs import collect
@@ -132,6 +133,7 @@ def publish(
     that cannot be read or written."""
     if not (html_dir / "index.json").is_file():
         raise ResultsError(f"{html_dir}: no asv site here; run `asv publish` first")
+    regressions.keep_confirmed(html_dir, pathlib.Path(results_dir), table)
     by_commit = release_by_commit(table, candidates)
     runs = collect(load(results_dir, by_commit), table, by_commit=by_commit)
     if not runs:
@@ -142,7 +144,8 @@ def publish(
         print(f"{html_dir}: asv's graph page is not the one expected; left as asv wrote it",
               file=sys.stderr)  # fmt: skip
     page = html_dir / FRONT_PAGE
-    files.write_text(page, front_page(runs, html_dir / ASSETS))
+    checks = verdicts.load(results_dir, html_dir)
+    files.write_text(page, front_page(runs, html_dir / ASSETS, checks))
     link_front_page(html_dir)
     return page
 

@@ -31,6 +31,9 @@ class Checks:
 
     confirmations: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     floor: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: The steps asv flagged and the published list left out (report.regressions), where a
+    #: site was published; None for the report.
+    unconfirmed: Optional[Sequence[Mapping[str, Any]]] = None
 
     def figure(
         self, machine: str, env: str, before: str, after: str, name: str,
@@ -66,8 +69,9 @@ def family_of(name: str) -> str:
     return f"{head}({rest.split(',')[0].rstrip(')')}" if rest else head
 
 
-def load(results_dir: pathlib.Path) -> Checks:
-    """The confirmations and the floor beside `results_dir`; a damaged one said and left out."""
+def load(results_dir: pathlib.Path, html_dir: Optional[pathlib.Path] = None) -> Checks:
+    """The confirmations and the floor beside `results_dir` (a damaged one said and left
+    out), and with `html_dir` the regressions its published list left out."""
     places = store.Places(pathlib.Path(results_dir))
     found: List[Mapping] = []
     for read in (store.read_confirmations, store.read_floor):
@@ -76,7 +80,12 @@ def load(results_dir: pathlib.Path) -> Checks:
         except store.StoreError as exc:
             print(f"allocbench: {exc}; treated as none", file=sys.stderr)
             found.append({})
-    return Checks(found[0], found[1])
+    unconfirmed = None
+    if html_dir is not None:
+        from allocbench.report.regressions import read_unconfirmed
+
+        unconfirmed = read_unconfirmed(html_dir)
+    return Checks(found[0], found[1], unconfirmed)
 
 
 def below_floor(change: float, spread: float) -> bool:

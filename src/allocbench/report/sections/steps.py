@@ -197,4 +197,19 @@ def release_steps(runs: Sequence[Run], checks: Optional[Checks] = None) -> List[
                              f"{times(STEP)} in asv's values (bench_ratio, one process; "
                              f"{compared} figures of a series measured over two releases or "
                              "more)."))  # fmt: skip
-    return blocks + _floor_blocks(checks, runs)
+    return blocks + _floor_blocks(checks, runs) + _published(checks)
+
+
+def _published(checks: Checks) -> List[Block]:
+    """What the published regressions list left out (the site only)."""
+    if checks.unconfirmed is None:
+        return []
+    if not checks.unconfirmed:
+        return [bullet(bold("The regressions list"), " (asv's Regressions page) lists only "
+                       "steps confirmed in fresh processes; every step asv flagged here was "
+                       "confirmed, or it flagged none.")]  # fmt: skip
+    left = [Text.of(Name(d["name"]), f" numba {d.get('before') or '?'} -> {d.get('after')}")
+            for d in checks.unconfirmed]  # fmt: skip
+    return [bullet(bold("Left out of the regressions list"), " (asv flagged them from one "
+                   "measurement per release; fresh processes did not confirm them, or they "
+                   "were not checked): ", join(left, "; "), ".")]  # fmt: skip
