@@ -42,6 +42,9 @@ class History(Command):
             help="only this asv environment (e.g. virtualenv-py3.11-numpy1.24.4); repeatable",
         )
         parser.add_argument("--machine", help="asv machine name to record the results under")
+        parser.add_argument("--no-confirm", action="store_true",
+                            help="skip confirming the steps in fresh processes (allocbench "
+                                 "confirm) before publishing")  # fmt: skip
 
     def run(self, args: argparse.Namespace) -> int:
         from allocbench.history import job, lock, releases
@@ -71,6 +74,11 @@ class History(Command):
             done = job.measure(root, table, options, prepared)
             for name, ran in done.items():
                 print(f"{name}: {', '.join(ran)}")
+            if not args.no_confirm and not options.candidates:
+                from allocbench.report import confirm
+
+                for line in confirm.lines(confirm.run(root, results_dir, table, args.machine)):
+                    print(line)
             if options.publish:
                 from allocbench.history import ledger
                 from allocbench.report import site
