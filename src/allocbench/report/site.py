@@ -134,11 +134,24 @@ def publish(
     if not (html_dir / "index.json").is_file():
         raise ResultsError(f"{html_dir}: no asv site here; run `asv publish` first")
     regressions.keep_confirmed(html_dir, pathlib.Path(results_dir), table)
+    page = publish_pages(html_dir, results_dir, table, candidates)
+    prune_unmeasured(html_dir)
+    return page
+
+
+def publish_pages(
+    html_dir: pathlib.Path,
+    results_dir: pathlib.Path,
+    table: Sequence[Release],
+    candidates: Sequence[Release] = (),
+) -> pathlib.Path:
+    """`publish` but for asv's index.json, which asv writes after its publishers: so
+    ``asv publish`` itself calls this (allocbench.asv_plugin), and drops the unmeasured
+    benchmarks from the index there. The front page's path."""
     by_commit = release_by_commit(table, candidates)
     runs = collect(load(results_dir, by_commit), table, by_commit=by_commit)
     if not runs:
         raise ResultsError(f"{results_dir}: every result in it failed or was skipped")
-    prune_unmeasured(html_dir)
     commit_pages(html_dir, by_commit)
     if not adjust_graph_page(html_dir):
         print(f"{html_dir}: asv's graph page is not the one expected; left as asv wrote it",
