@@ -21,6 +21,7 @@ from allocbench.cli import (  # noqa: F401  (each module registers its command)
     cliff,
     confirm,
     explain,
+    floor,
     fresh,
     history,
     ledger,
@@ -32,7 +33,7 @@ from allocbench.cli import (  # noqa: F401  (each module registers its command)
     site,
     sizes,
 )
-from allocbench.cli.base import REGISTRY
+from allocbench.cli.base import REGISTRY, Parser, add_version_option
 from allocbench.errors import Stopped, UserError
 
 #: What the suite needs beyond the fix: the `bench` extra.
@@ -41,9 +42,10 @@ SUITE_ONLY = ("asv", "matplotlib", "virtualenv")
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `allocbench` command, one subparser per command."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="allocbench", description="Every way to get a fresh array in numpy and numba code."
     )
+    add_version_option(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, command_class in REGISTRY.items():
         command = command_class()
