@@ -16,7 +16,7 @@ from allocbench.catalog import (
 )
 from allocbench.harness import sameprocess
 
-from .common import raise_unless_done, skip_unless_fits, with_attributes
+from .common import raise_unless_done, ratio_or_na, skip_unless_fits, with_attributes
 
 
 class FixAgainstNumpy:
@@ -37,7 +37,9 @@ class FixAgainstNumpy:
         """Median of the two timed back to back, round after round (`sameprocess.ratio`); 1.0 is
         numpy's speed, below 1 is faster."""
         nbytes = size_bytes(size)
-        return sameprocess.ratio("allocbench.zeros", "numpy.zeros", nbytes, use == "write").ratio
+        return ratio_or_na(
+            lambda: sameprocess.ratio("allocbench.zeros", "numpy.zeros", nbytes, use == "write")
+        )
 
 
 class FixAgainstNumba:
@@ -109,7 +111,9 @@ class NumbaZerosOverNumpy:
         ratio, `sameprocess.ratio`); 1.0 is numpy's speed.
         Below 1 MiB this charges np.zeros numba's call boundary (about a microsecond)."""
         nbytes = size_bytes(size)
-        return sameprocess.ratio("numba.zeros", "numpy.zeros", nbytes, use == "write").ratio
+        return ratio_or_na(
+            lambda: sameprocess.ratio("numba.zeros", "numpy.zeros", nbytes, use == "write")
+        )
 
     @with_attributes(unit="ratio")
     def track_numba_zeros_in_njit_over_numpy(self, size, use):

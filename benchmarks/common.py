@@ -1,10 +1,13 @@
 """Shared by the benchmark files: path names by group, and binding with an n/a for misfits."""
 
 import contextlib
+import math
 import os
+import sys
 
 from allocbench import catalog
 from allocbench.catalog import format_size
+from allocbench.harness.measure import TooNoisy
 from allocbench.harness.paths import PATHS, Alloc, shape_for
 from allocbench.harness.probes import fits_in_memory, glibc_version, missing_allocator
 
@@ -63,6 +66,17 @@ def raise_if_skipped(figures):
     instead of its figures."""
     if isinstance(figures, str):
         raise NotImplementedError(figures)
+
+
+def ratio_or_na(measure):
+    """`measure()`'s ratio, or NaN (asv's n/a) where it is too noisy here: for a track method
+    whose class measures several figures, so that its setup cannot take them all. The reason
+    goes to stderr, which the history shows."""
+    try:
+        return measure().ratio
+    except TooNoisy as reason:
+        print(reason, file=sys.stderr)
+        return math.nan
 
 
 def raise_unless_done(reason):

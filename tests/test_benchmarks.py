@@ -1,6 +1,7 @@
 """The benchmark classes, called directly: setup marks misfits n/a, and every method runs."""
 
 import inspect
+import math
 import subprocess
 import sys
 
@@ -11,6 +12,7 @@ from allocbench.harness import threads
 from allocbench.harness.paths import PATHS
 from benchmarks import (
     bench_alloc,
+    bench_anatomy,
     bench_cliff,
     bench_compile,
     bench_explain,
@@ -27,6 +29,7 @@ from benchmarks import (
 
 MODULES = (
     bench_alloc,
+    bench_anatomy,
     bench_memory,
     bench_fresh,
     bench_seed,
@@ -282,3 +285,16 @@ def test_fresh_interpreter_code_runs(code):
         [sys.executable, "-c", setup + "\n" + stmt], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_a_track_too_noisy_for_its_bound_is_nan_which_asv_shows_as_na(monkeypatch, capsys):
+    from allocbench.harness import measure, sameprocess
+    from benchmarks import bench_fix
+
+    def too_noisy(*args, **kwargs):
+        raise measure.TooNoisy("too noisy here: planted spread")
+
+    monkeypatch.setattr(sameprocess, "ratio", too_noisy)
+    figure = bench_fix.FixAgainstNumpy().track_allocbench_over_numpy("64 KiB", "alone")
+    assert math.isnan(figure)
+    assert "too noisy here: planted spread" in capsys.readouterr().err
