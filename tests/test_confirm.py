@@ -27,7 +27,7 @@ from allocbench.report.sections.steps import release_steps
 
 SRC = pathlib.Path(__file__).resolve().parents[1] / "src"
 
-BENCH = '''
+BENCH = """
 import os, random
 import planted
 
@@ -45,7 +45,7 @@ class Planted:
 
     def time_value(self, which):
         pass
-'''
+"""
 
 NAME_A = "bench_planted.Planted.track_value('a')"
 NAME_B = "bench_planted.Planted.track_value('b')"
@@ -95,12 +95,10 @@ def _figure(name, recorded=(1.0, 2.0)):
 
 def test_a_real_difference_is_confirmed_and_a_planted_step_is_noise(side_by_side):
     where, folders = side_by_side
-    outputs = sidebyside.alternate(where, folders, [NAME_A, "bench_planted.Planted.time_value('a')"],
-                                   rounds=5)  # fmt: skip
+    timed = "bench_planted.Planted.time_value('a')"
+    outputs = sidebyside.alternate(where, folders, [NAME_A, timed], rounds=5)
     assert [len(o) for o in outputs] == [5, 5]
-    assert outputs[0][0]["figures"]["bench_planted.Planted.time_value('a')"] == {
-        "na": "only track_ benchmarks are measured here"
-    }
+    assert outputs[0][0]["figures"][timed] == {"na": "only track_ benchmarks are measured here"}
     real = confirm.judge(_figure(NAME_A), outputs)
     assert real["verdict"] == confirm.CONFIRMED
     assert real["p"] == pytest.approx(2 / 252)
