@@ -43,8 +43,9 @@ def test_sizes_json(capsys):
 def test_bad_input_is_refused(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(argv)
-    assert exit_.value.code == 2
-    assert message in capsys.readouterr().err
+    assert exit_.value.code == 1
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "usage:" not in err
 
 
 def test_console_script_runs():

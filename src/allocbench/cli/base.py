@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any, Dict, Type
+import sys
+from typing import Any, Dict, NoReturn, Optional, Type
 
 #: Every subcommand, by name, in the order their modules are imported.
 REGISTRY: Dict[str, Type[Command]] = {}
@@ -32,6 +33,41 @@ class Command:
     def run(self, args: argparse.Namespace) -> int:
         """Do the command; the exit status. Raise UserError for what the user can fix."""
         raise NotImplementedError
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, but a mistake in the arguments is one line on standard error and exit
+    status 1, as every other mistake a user can make (argparse prints its usage and exits 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"{self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(1)
+
+
+def version() -> str:
+    """This package's version, as installed."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("allocbench")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def add_version_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--version", action="version", version=f"allocbench {version()}")
+
+
+def add_path_option(
+    parser: argparse.ArgumentParser, *flags: str, default: Optional[object] = None, **kw: Any
+) -> None:
+    """An allocation path (or several, with nargs) by name, checked against the catalog's
+    names without listing them all in the help: `allocbench paths` lists them."""
+    from allocbench.catalog import PATH_NAMES
+
+    parser.add_argument(*flags, choices=PATH_NAMES, metavar="PATH", default=default,
+                        help=kw.pop("help", "an allocation path (allocbench paths lists them)"),
+                        **kw)  # fmt: skip
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:

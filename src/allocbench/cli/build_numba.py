@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import pathlib
 
-from allocbench.cli.base import Command
+from allocbench.cli.base import Command, add_json_option, print_json
 
 
 class BuildNumba(Command):
@@ -17,9 +17,15 @@ class BuildNumba(Command):
         parser.add_argument(
             "--out", default=".asv/wheels", metavar="DIR", help="where the wheel goes"
         )
+        add_json_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         from allocbench.history import patched_numba
 
-        print(patched_numba.build_wheel(args.version, pathlib.Path(args.out)))
+        wheel = patched_numba.build_wheel(args.version, pathlib.Path(args.out))
+        if args.json:
+            version = patched_numba.patched_version(args.version)
+            print_json({"wheel": str(wheel), "version": version})
+        else:
+            print(wheel)
         return 0

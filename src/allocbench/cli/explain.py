@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from allocbench.catalog import DTYPES, PATH_NAMES
-from allocbench.cli.base import Command, add_json_option, print_json
+from allocbench.catalog import DTYPES
+from allocbench.cli.base import Command, add_json_option, add_path_option, print_json
 
 
 class Explain(Command):
@@ -13,7 +13,7 @@ class Explain(Command):
     help = "the calls that allocate and fill memory in a path's compiled code, from numba's IR"
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("path", choices=PATH_NAMES, metavar="PATH", help="allocation path")
+        add_path_option(parser, "path")
         parser.add_argument("--dtype", choices=DTYPES, default=DTYPES[0])
         parser.add_argument("--ndim", type=int, choices=(1, 2), default=1)
         add_json_option(parser)

@@ -6,8 +6,14 @@ import argparse
 import dataclasses
 import sys
 
-from allocbench.catalog import FRESH_SIZES, HEADLINE_PATHS, PATH_NAMES, format_size
-from allocbench.cli.base import Command, add_json_option, print_json, size_argument
+from allocbench.catalog import FRESH_SIZES, HEADLINE_PATHS, format_size
+from allocbench.cli.base import (
+    Command,
+    add_json_option,
+    add_path_option,
+    print_json,
+    size_argument,
+)
 from allocbench.errors import UserError
 
 
@@ -16,7 +22,8 @@ class Fresh(Command):
     help = "first call in a fresh process against steady state (seconds)"
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--paths", nargs="+", default=list(HEADLINE_PATHS), choices=PATH_NAMES)
+        add_path_option(parser, "--paths", nargs="+", default=list(HEADLINE_PATHS),
+                        help="allocation paths (allocbench paths lists them)")  # fmt: skip
         parser.add_argument("--sizes", nargs="+", type=size_argument, default=list(FRESH_SIZES))
         parser.add_argument("--repeats", type=int, choices=range(1, 21), default=3, metavar="1-20")
         add_json_option(parser)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from allocbench.cli.base import Command, add_table_option
+from allocbench.cli.base import Command, add_json_option, add_table_option, print_json
 
 
 class Ledger(Command):
@@ -23,6 +23,7 @@ class Ledger(Command):
             action="store_true",
             help="also the release candidates on the package index, on the candidates branch",
         )
+        add_json_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         from allocbench.history import ledger, pypi, releases
@@ -34,6 +35,10 @@ class Ledger(Command):
         ledger.open_ledger(args.dir)  # a folder that is not the ledger's: refused before the index
         candidates = pypi.candidates(pypi.fetch_project(), table) if args.candidates else []
         ledger.build(table, args.dir, candidates)
+        if args.json:
+            print_json({"commits": ledger.commits(args.dir),
+                        "candidates": ledger.candidate_commits(args.dir)})  # fmt: skip
+            return 0
         for row in ledger.commits(args.dir):
             print(f"{row['commit'][:12]}  {row['authored']}  {' '.join(row['tags'])}")
         for version in ledger.candidate_commits(args.dir):

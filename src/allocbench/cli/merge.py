@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from allocbench.cli.base import Command
+from allocbench.cli.base import Command, add_json_option, print_json
 
 
 class Merge(Command):
@@ -14,17 +14,24 @@ class Merge(Command):
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("sources", nargs="+", metavar="SOURCE", help="asv results directory")
         parser.add_argument("--into", required=True, metavar="DEST", help="merged results")
+        add_json_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         from allocbench.results import merge
 
         result, trees = merge.merge(args.sources, args.into)
+        counts = {m: sum(n.startswith(m + "/") for n in result.results) for m in result.machines}
+        if args.json:
+            print_json({"into": str(args.into), "results_files": len(result.results),
+                        "by_machine": dict(sorted(counts.items())), "notes": list(result.notes),
+                        "read": [{"source": str(t.root), "results_files": len(t.results),
+                                  "machines": sorted(t.machines)} for t in trees]})  # fmt: skip
+            return 0
         for tree in trees:
             machines = ", ".join(sorted(tree.machines))
             print(f"read {tree.root}: {len(tree.results)} results files, machines: {machines}")
         for note in result.notes:
             print(note)
-        counts = {m: sum(n.startswith(m + "/") for n in result.results) for m in result.machines}
         print(
             f"wrote {args.into}: {len(result.results)} results files; "
             + ", ".join(f"{m}: {n}" for m, n in sorted(counts.items()))
