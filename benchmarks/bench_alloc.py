@@ -26,7 +26,7 @@ class Alloc(OneRound):
     touches the memory. Compare with AllocAndWrite before drawing conclusions.
     """
 
-    version = "1"
+    version = "2"
 
     params = (PATH_NAMES, size_labels(ALLOC_SIZES))
     param_names = ("path", "size")
@@ -48,7 +48,7 @@ class AllocAndWrite(OneRound):
     end up close once the array is used.
     """
 
-    version = "1"
+    version = "2"
 
     params = (PATH_NAMES, size_labels(USE_SIZES))
     param_names = ("path", "size")
@@ -71,7 +71,7 @@ class Layout(OneRound):
     uint8 and 2-D C-ordered float64 follow the 1-D float64 figures at the same byte size.
     """
 
-    version = "1"
+    version = "2"
 
     params = (HEADLINE_PATHS, list(LAYOUTS), size_labels(LAYOUT_SIZES))
     param_names = ("path", "layout", "size")
@@ -101,7 +101,7 @@ class HugePageAdvice(OneRound):
     control.
     """
 
-    version = "1"
+    version = "2"
 
     params = (list(ADVICE_PATHS), ["on", "off"], size_labels(ADVICE_SIZES))
     param_names = ("path", "numpy_advice", "size")

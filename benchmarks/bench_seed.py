@@ -18,7 +18,7 @@ class SeedQuestion(OneRound):
     author saw 4.96 us, 344 ms and 3.8 us.
     """
 
-    version = "1"
+    version = "2"
 
     params = [1000, 2000, 5000, 10000]
     param_names = ["n"]
@@ -46,7 +46,7 @@ class SeedPlot(OneRound):
     numba_loop fills a (2n, n) float32 array, the same number of bytes, in a nested loop.
     """
 
-    version = "1"
+    version = "2"
 
     params = [1000, 2000, 2047, 2048, 2100, 4100]
     param_names = ["n"]

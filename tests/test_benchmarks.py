@@ -4,6 +4,7 @@ import inspect
 import math
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -298,3 +299,13 @@ def test_a_track_too_noisy_for_its_bound_is_nan_which_asv_shows_as_na(monkeypatc
     figure = bench_fix.FixAgainstNumpy().track_allocbench_over_numpy("64 KiB", "alone")
     assert math.isnan(figure)
     assert "too noisy here: planted spread" in capsys.readouterr().err
+
+
+def test_every_timed_class_takes_cpu_time_for_asvs_clock():
+    from benchmarks import bench_alloc, bench_seed, common
+
+    timed = [c for m in (bench_alloc, bench_seed) for c in vars(m).values()
+             if isinstance(c, type) and any(n.startswith("time_") for n in vars(c))]  # fmt: skip
+    assert len(timed) >= 6
+    assert all(c.timer is time.process_time for c in timed), [c for c in timed]
+    assert issubclass(bench_alloc.Alloc, common.OneRound)
