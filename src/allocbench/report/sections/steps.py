@@ -125,7 +125,8 @@ def _floor_blocks(checks: Checks, runs: Sequence[Run]) -> List[Block]:
         for family in families:
             spread = checks.floor_of(machine, env, family)
             if spread is not None:
-                shown.append(Text.of(Name(family.split("(", 1)[-1].strip("'")),
+                head, _, path = family.partition("(")
+                shown.append(Text.of(Name(f"{head.split('.')[1]} {path.strip(chr(39))}"),
                                      f" {spread[0]:.1%}"))  # fmt: skip
         blocks.append(bullet(
             bold("The floor"), " (", Name(env), ", ", Name(machine), "; allocbench floor: ",
@@ -188,7 +189,7 @@ def release_steps(runs: Sequence[Run], checks: Optional[Checks] = None) -> List[
     }  # fmt: skip
     for kind, (title, why) in words.items():
         for (label, before, env, machine), changes in lists[kind].items():
-            blocks.append(bullet(bold(f"{title}: "), "numba ", Name(before), " -> ",
+            blocks.append(bullet(bold(f"{title}:"), " numba ", Name(before), " -> ",
                                  Name(label), " (", Name(env), ", ", Name(machine), f"): {why}: ",
                                  join(changes, "; "), "."))  # fmt: skip
     if not any(lists.values()):
