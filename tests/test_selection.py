@@ -161,6 +161,7 @@ def _old_history():
         r"^bench_ratio\.",
         r"^bench_threads\.ThreadScaling\.\w+\('numba\.zeros', ",
         r"^bench_inloop\.",
+        r"^bench_anatomy\.",
         r"^bench_compile\.ImportTime\.timeraw_import_numba$",
         r"^bench_compile\.FirstCall\.\w+\('numba\.zeros'\)$",
     ]
