@@ -17,7 +17,7 @@ import json
 import pathlib
 import re
 import sys
-from typing import Dict, List, Optional, Sequence, Set
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from allocbench import files
 from allocbench.history.commit_ids import release_by_commit
@@ -26,7 +26,7 @@ from allocbench.history.releases import Release, format_date
 from allocbench.report import regressions, verdicts
 from allocbench.report.front_page import ASSETS, FRONT_PAGE, front_page
 from allocbench.report.readme import make_folder
-from allocbench.report.runs import collect
+from allocbench.report.runs import Run, collect
 from allocbench.results import ResultsError, load
 
 _NAV_MARK = "allocbench-front-page"
@@ -134,9 +134,9 @@ def publish(
     if not (html_dir / "index.json").is_file():
         raise ResultsError(f"{html_dir}: no asv site here; run `asv publish` first")
     regressions.keep_confirmed(html_dir, pathlib.Path(results_dir), table)
-    page = publish_pages(html_dir, results_dir, table, candidates)
+    runs, by_commit = _runs(results_dir, table, candidates)
     prune_unmeasured(html_dir)
-    return page
+    return _write_pages(html_dir, results_dir, runs, by_commit)
 
 
 def publish_pages(
@@ -148,10 +148,23 @@ def publish_pages(
     """`publish` but for asv's index.json, which asv writes after its publishers: so
     ``asv publish`` itself calls this (allocbench.asv_plugin), and drops the unmeasured
     benchmarks from the index there. The front page's path."""
+    runs, by_commit = _runs(results_dir, table, candidates)
+    return _write_pages(html_dir, results_dir, runs, by_commit)
+
+
+def _runs(results_dir: pathlib.Path, table: Sequence[Release], candidates: Sequence[Release]
+          ) -> Tuple[List[Run], Dict[str, Release]]:  # fmt: skip
+    """The runs in `results_dir` and the releases by ledger commit; ResultsError where none."""
     by_commit = release_by_commit(table, candidates)
     runs = collect(load(results_dir, by_commit), table, by_commit=by_commit)
     if not runs:
         raise ResultsError(f"{results_dir}: every result in it failed or was skipped")
+    return runs, by_commit
+
+
+def _write_pages(html_dir: pathlib.Path, results_dir: pathlib.Path, runs: List[Run],
+                 by_commit: Dict[str, Release]) -> pathlib.Path:  # fmt: skip
+    """The commit pages, the graph page's adjustment, the front page and its link."""
     commit_pages(html_dir, by_commit)
     if not adjust_graph_page(html_dir):
         print(f"{html_dir}: asv's graph page is not the one expected; left as asv wrote it",
