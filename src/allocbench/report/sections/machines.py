@@ -34,8 +34,8 @@ def machines(runs: Sequence[Run]) -> List[Block]:
 
 def busy(runs: Sequence[Run]) -> List[Block]:
     """How busy each machine was while asv measured, from the load log: other processes' CPU
-    over the runs, and the runs measured beside more than `IDLE_CORES` of it (their wall
-    times and thread figures moved with it; their same-process ratios are on the CPU clock)."""
+    over the runs, and the runs measured beside more than `IDLE_CORES` of it (thread figures,
+    on the wall clock, need idle cores; the others are on the CPU clock)."""
     found: List[Block] = []
     for name in sorted({r.machine for r in runs}):
         loaded = [r for r in runs if r.machine == name and r.load is not None]
@@ -58,7 +58,7 @@ def busy(runs: Sequence[Run]) -> List[Block]:
             each = [Text.of(Name(r.label), " in ", Name(r.env), f" ({r.load.other_cores:.2f})")
                     for r in heavy]  # fmt: skip
             text = Text.of(text, f" Measured beside more than {IDLE_CORES} cores of other work: ",
-                           join(each, "; "), ": their thread figures are n/a, their absolute "
-                           "times read high.")  # fmt: skip
+                           join(each, "; "), ": where it held a core, their thread figures "
+                           "are n/a.")  # fmt: skip
         found.append(bullet(text))
     return found
