@@ -358,3 +358,13 @@ def test_an_unmarked_empty_repository_is_refused(tmp_path, capsys):
     before = _snapshot(repo)
     assert "it has no commits" in _one_line_refusal(capsys, ["ledger", "--dir", str(repo)])
     assert _snapshot(repo) == before
+
+
+def test_the_commits_of_a_ledger_without_tags_are_read(tmp_path):
+    subprocess.run(["git", "init", "-q", "-b", "main", str(tmp_path)], check=True)
+    (tmp_path / "NUMBA_VERSION").write_text("0.57.1\n")
+    subprocess.run(["git", "-C", str(tmp_path), "add", "NUMBA_VERSION"], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t",
+                    "commit", "-qm", "numba 0.57.1"], check=True)  # fmt: skip
+    (found,) = ledger.commits(tmp_path)
+    assert (found["version"], found["tags"]) == ("0.57.1", [])

@@ -158,7 +158,9 @@ def commits(directory: PathLike) -> List[Dict[str, str]]:
         return []
     log = _git(repo, "log", "--reverse", "--format=%H%x09%aI%x09%cI%x09%s", BRANCH)
     tags: Dict[str, List[str]] = {}
-    for line in _git(repo, "show-ref", "--tags").splitlines():
+    # for-each-ref, not show-ref --tags: that exits 1 where the ledger has no tag.
+    refs = _git(repo, "for-each-ref", "--format=%(objectname) %(refname)", "refs/tags")
+    for line in refs.splitlines():
         sha, ref = line.split(" ", 1)
         tags.setdefault(sha, []).append(ref[len("refs/tags/") :])
     rows = []
