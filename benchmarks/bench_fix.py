@@ -120,5 +120,5 @@ class NumbaZerosOverNumpy:
         """np.zeros allocating inside one @njit loop, per array, over numpy's np.zeros from a
         Python loop, per array: where it is used, without the call boundary."""
         nbytes = size_bytes(size)
-        calls = max(3, min(200, (64 * MiB) // nbytes))
+        calls = max(1, min(200, (64 * MiB) // nbytes))
         return sameprocess.inside_njit_ratio(nbytes, calls, write=use == "write", fix=False).ratio

@@ -76,16 +76,23 @@ def ratio(
                      steady.spread)  # fmt: skip
 
 
+#: The work check of a loop runs at this size at most: whether numba keeps an allocation in
+#: the loop does not depend on the size, and a dozen 1 GiB arrays would take seconds.
+CHECK_BYTES_MAX = 64 * 1024
+
+
 def inside_njit_work_done(nbytes: int, fix: bool = True, write: bool = False) -> Optional[str]:
     """None where `inside_njit_ratio`'s loop allocates an array every iteration, else why not
-    (numba's runtime allocation count, `inloop.work_done`), for an n/a."""
+    (numba's runtime allocation count, `inloop.work_done`, at `CHECK_BYTES_MAX` at most), for
+    an n/a."""
     from allocbench.harness import inloop
     from allocbench.harness.kernels import kernel
 
     kind = ("allocbench" if fix else "numba") + "_zeros_loop" + ("_write" if write else "")
     loop = kernel(kind, "uint8", 1)
     name = ("allocbench.zeros" if fix else "numba.zeros") + " in inside_njit_ratio's loop"
-    return inloop.work_done(name, nbytes, allocate=lambda n, count: loop((n,), count))
+    checked = min(nbytes, CHECK_BYTES_MAX)
+    return inloop.work_done(name, checked, allocate=lambda n, count: loop((n,), count))
 
 
 def inside_njit_ratio(
