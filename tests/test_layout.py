@@ -5,7 +5,8 @@
 - no allocbench module imports itself again through others (no circle), at any depth of code;
 - ``catalog``, ``errors`` and ``load`` use the standard library only, ``files`` that and
   ``errors``;
-- the history, the results, the report and the command line never import numpy or numba;
+- the history, the results, the report, the notifier and the command line never import numpy
+  or numba;
 - the harness imports only the fix, the catalog, errors, files, load and itself from allocbench.
 """
 
@@ -19,8 +20,8 @@ from typing import Dict, Iterator, List, Set, Tuple
 import pytest
 
 SRC = pathlib.Path(__file__).resolve().parents[1] / "src" / "allocbench"
-SUITE = ("catalog", "errors", "files", "load", "harness", "history", "results", "report", "cli",
-         "asv_plugin")  # fmt: skip
+SUITE = ("catalog", "errors", "files", "load", "harness", "history", "results", "report",
+         "notify", "cli", "asv_plugin")  # fmt: skip
 
 
 def _part(module: str) -> str:
@@ -79,7 +80,9 @@ ALLOWED = {
     "history": {"catalog", "errors", "files", "load", "history"},
     "results": {"catalog", "errors", "files", "results"},
     "report": {"catalog", "errors", "files", "load", "history", "results", "report"},
-    "cli": {"catalog", "errors", "files", "load", "harness", "history", "results", "report", "cli"},
+    "notify": {"errors", "history", "results", "report", "notify"},
+    "cli": {"catalog", "errors", "files", "load", "harness", "history", "results", "report"}
+    | {"notify", "cli"},
     "asv_plugin": {"errors", "history", "results", "report"},
 }
 
@@ -229,7 +232,7 @@ def test_host_side_parts_never_load_numpy_or_numba():
         _module_name(p)
         for p in sorted(SRC.rglob("*.py"))
         if _part(_module_name(p))
-        in ("history", "results", "report", "cli", "catalog", "errors", "files")
+        in ("history", "results", "report", "notify", "cli", "catalog", "errors", "files")
         and p.name != "__main__.py"
     ]
     loaded = _loaded_after(["allocbench", *modules])

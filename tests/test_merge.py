@@ -239,3 +239,27 @@ def test_two_files_of_one_name_but_different_commits_are_refused(tmp_path, capsy
     assert main(["merge", str(first), str(second), "--into", str(tmp_path / "out")]) == 1
     assert "disagree on commit_hash" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_the_confirmations_beside_each_source_are_kept_beside_the_merged_results(tmp_path, capsys):
+    """As the weekly run's measuring jobs upload them: results/ and confirmations.json."""
+    from allocbench.history import confirmations as store
+
+    linux = _tree(tmp_path / "linux" / "results", machine="linux")
+    mac = _tree(tmp_path / "mac" / "results", machine="macos")
+    (tmp_path / "none").mkdir()
+    plain = _tree(tmp_path / "none" / "results", machine="other")
+    for source, when in ((linux, "2026-01-01"), (mac, "2026-01-02")):
+        for key in ("a|e|1|2", f"{source.parent.name}|e|1|2"):
+            store.write_confirmation(store.Places(source), key, {"when": when, "figures": {}})
+    into = tmp_path / "dest" / "results"
+    args = ["merge", str(linux), str(mac), str(plain), "--into", str(into), "--json"]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["confirmations"] == [
+        "a|e|1|2", "linux|e|1|2", "mac|e|1|2"]  # fmt: skip
+    kept = store.read_confirmations(store.Places(into))
+    assert sorted(kept) == ["a|e|1|2", "linux|e|1|2", "mac|e|1|2"]
+    assert kept["a|e|1|2"]["when"] == "2026-01-02"  # the one made last
+    (tmp_path / "mac" / "confirmations.json").write_text("{")
+    assert main(args) == 1
+    assert "damaged confirmations file" in capsys.readouterr().err

@@ -26,6 +26,7 @@ from allocbench.cli import (  # noqa: F401  (each module registers its command)
     history,
     ledger,
     merge,
+    notify,
     paths,
     ratio,
     releases,

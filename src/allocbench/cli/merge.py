@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import pathlib
 
 from allocbench.cli.base import Command, add_json_option, print_json
 
@@ -17,13 +18,19 @@ class Merge(Command):
         add_json_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
+        from allocbench.history import confirmations as store
         from allocbench.results import merge
 
+        # The confirmations beside each source (allocbench confirm's) go beside the merged
+        # results: read before anything is written, so a damaged one stops the merge.
+        confirmed = store.gather([pathlib.Path(s) for s in args.sources])
         result, trees = merge.merge(args.sources, args.into)
+        store.add_confirmations(store.Places(pathlib.Path(args.into)), confirmed)
         counts = {m: sum(n.startswith(m + "/") for n in result.results) for m in result.machines}
         if args.json:
             print_json({"into": str(args.into), "results_files": len(result.results),
                         "by_machine": dict(sorted(counts.items())), "notes": list(result.notes),
+                        "confirmations": sorted(confirmed),
                         "read": [{"source": str(t.root), "results_files": len(t.results),
                                   "machines": sorted(t.machines)} for t in trees]})  # fmt: skip
             return 0
@@ -32,6 +39,8 @@ class Merge(Command):
             print(f"read {tree.root}: {len(tree.results)} results files, machines: {machines}")
         for note in result.notes:
             print(note)
+        if confirmed:
+            print(f"confirmations of {len(confirmed)} release pairs kept beside {args.into}")
         print(
             f"wrote {args.into}: {len(result.results)} results files; "
             + ", ".join(f"{m}: {n}" for m, n in sorted(counts.items()))

@@ -128,3 +128,30 @@ def figure_of(
     if not entry or not current(entry, name, recorded):
         return None
     return dict(entry["figures"][name], pair=entry)
+
+
+def _newer(entry: Mapping[str, Any], than: Optional[Mapping[str, Any]]) -> bool:
+    return than is None or str(entry.get("when", "")) >= str(than.get("when", ""))
+
+
+def gather(sources: Sequence[pathlib.Path]) -> Dict[str, Dict[str, Any]]:
+    """The confirmations beside each results directory of `sources` (several machines'
+    measuring jobs); of a release pair confirmed in several, the one made last."""
+    found: Dict[str, Dict[str, Any]] = {}
+    for source in sources:
+        for key, entry in read_confirmations(Places(pathlib.Path(source))).items():
+            if _newer(entry, found.get(key)):
+                found[key] = entry
+    return found
+
+
+def add_confirmations(places: Places, found: Mapping[str, Mapping[str, Any]]) -> None:
+    """Add `found` (gather's) to the confirmations of `places`; a pair in both keeps the one
+    made last. Nothing is written where `found` is empty."""
+    if not found:
+        return
+    entries = read_confirmations(places)
+    for key, entry in found.items():
+        if _newer(entry, entries.get(key)):
+            entries[key] = dict(entry)
+    _write(places.confirmations, entries)
