@@ -93,11 +93,12 @@ def test_run_scripts_expand_no_expressions(path):
         assert "${{" not in step.get("run", ""), f"{path.name}: job {job}: {step['run']}"
 
 
-def test_only_the_publish_job_may_write():
+def test_only_the_publishing_jobs_may_write():
     jobs = _load(ROOT / ".github" / "workflows" / "history.yml")["jobs"]
     writers = {n for n, j in jobs.items() if "write" in json.dumps(j["permissions"])}
-    assert writers == {"publish", "deploy"}
+    assert writers == {"publish", "deploy", "notify"}
     assert jobs["publish"]["permissions"] == {"contents": "write"}
+    assert jobs["notify"]["permissions"] == {"contents": "read", "issues": "write"}
     assert jobs["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
 
 
@@ -149,3 +150,26 @@ def test_the_workflows_read_fields_not_environment_names():
     envs = environments.environments(environments.load_config(ROOT))
     marked = {e["env"] for e in check_config.workflow_matrix(envs) if e.get("allocator")}
     assert marked == {e.name for e in envs if e.allocator} and marked
+
+
+def test_the_confirmations_reach_the_notify_job_which_has_the_token():
+    """The measuring jobs' confirmations travel beside their results, the merge keeps them
+    beside the merged results, and the notify job reads both after the site is published."""
+    jobs = _load(ROOT / ".github" / "workflows" / "history.yml")["jobs"]
+
+    def uploads(job):
+        return {s["with"]["name"]: s["with"]["path"].split() for s in jobs[job]["steps"]
+                if "upload-artifact@" in s.get("uses", "")}  # fmt: skip
+
+    measured = uploads("measure")["results-${{ matrix.machine }}-${{ matrix.env }}"]
+    assert measured == [".asv/results", ".asv/confirmations.json"]
+    runs = [s.get("run", "") for s in jobs["publish"]["steps"]]
+    assert any("merge measured/results-*/results --into .asv/results" in r for r in runs)
+    assert not any("allocbench.cli site" in r for r in runs)  # asv publish alone filters
+    assert uploads("publish")["checked-results"] == [".asv/results", ".asv/confirmations.json"]
+    notify = jobs["notify"]
+    assert "publish" in notify["needs"]
+    (step,) = [s for s in notify["steps"] if "allocbench.cli notify" in s.get("run", "")]
+    assert step["env"] == {"GITHUB_TOKEN": "${{ github.token }}"}
+    downloads = [s["with"] for s in notify["steps"] if "download-artifact@" in s.get("uses", "")]
+    assert {"name": "checked-results", "path": ".asv"} in downloads
