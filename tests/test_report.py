@@ -43,6 +43,7 @@ PARAM_NAMES = {
     Bench.ALLOC: ["path", "size"], Bench.CLIFF_RATIO: ["size"],
     Bench.FAULTS_ALLOC: ["path", "size"],
     Bench.OVER_CONTROL: ["path", "size"], Bench.FRESH_FIRST: ["path", "size"],
+    Bench.IN_LOOP: ["path", "size"],
     Bench.FRESH_STEADY: ["path", "size"], Bench.FIRST_CALL: ["path"],
     Bench.THREAD_SCALING: ["path", "mode", "size"],
     Bench.THREADED_ALLOC: ["path", "mode", "threads", "size"], Bench.SEED_NUMBA: ["n"],
@@ -324,6 +325,18 @@ def _steps(results):
 def _ratios(value):
     return {Bench.OVER_CONTROL: [[value, 0.9], [["'numba.zeros'"], ["'64 KiB'", "'16 MiB'"]],
                                  "v", 0, 1.0]}  # fmt: skip
+
+
+def test_a_step_of_allocation_inside_a_loop_is_a_candidate_either_way(tmp_path, hashes):
+    results = tmp_path / "results"
+    env = "virtualenv-py3.10-numpy1.22.4"
+    # numba.empty in a loop at 8 B: about 24 per allocation over the loop alone, 11 from 0.57.0
+    for version, value in {"0.55.2": 23.9, "0.56.4": 24.4, "0.57.0": 11.0, "0.57.1": 10.9}.items():
+        entry = [[value], [["'numba.empty'"], ["'8 B'"]], "v", 0, 1.0]
+        _write(results, "box", hashes[version], env, {Bench.IN_LOOP: entry})
+    (line,) = _steps(results)
+    assert line.startswith(f"- **Not checked:** numba 0.56.4 -> 0.57.0 ({env}, box)")
+    assert line.endswith("numba.empty in a loop at 8 B (over the loop alone) 0.453x.")
 
 
 def test_a_release_that_moved_a_tracked_ratio_is_named_and_noise_is_not(tmp_path, hashes):

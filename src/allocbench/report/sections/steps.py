@@ -28,8 +28,13 @@ from allocbench.report.verdicts import (
 from allocbench.report.words import times
 
 #: A tracked ratio that moves by more than this between releases, with every release after
-#: beyond every release before, is a candidate step (asv.conf.json flags bench_ratio at 20%).
+#: beyond every release before, is a candidate step (asv.conf.json flags both at 20%).
 STEP = 1.2
+#: The same-process ratios whose steps the report names, either way, and what each times.
+STEPPED = {
+    Bench.OVER_CONTROL: "time over its numpy control",
+    Bench.IN_LOOP: "allocation inside one compiled loop over the loop alone",
+}
 
 
 @dataclass(frozen=True)
@@ -49,14 +54,14 @@ class Step:
 
 
 def find_steps(runs: Sequence[Run]) -> List[Step]:
-    """Releases at which a compiled path's time over its numpy control (bench_ratio) stepped
+    """Releases at which a same-process ratio of `STEPPED` (bench_ratio, bench_inloop) stepped
     in a series of one machine and environment, by asv's values: the median of the releases
-    after over the median of those before beyond STEP, and the two sets apart."""
+    after over the median of those before beyond STEP, either way, and the two sets apart."""
     found = []
     for (machine, env), series in by_series(runs).items():
-        keys = sorted({k for r in series for k in r.values if k[0] == Bench.OVER_CONTROL})
-        for _, params in keys:
-            points = [(r, r.get(Bench.OVER_CONTROL, *params)) for r in series]
+        keys = sorted({k for r in series for k in r.values if k[0] in STEPPED})
+        for benchmark, params in keys:
+            points = [(r, r.get(benchmark, *params)) for r in series]
             points = [(r, v) for r, v in points if v is not None]
             best = None  # the split whose two sides lie furthest apart
             for k in range(1, len(points)):
@@ -67,22 +72,23 @@ def find_steps(runs: Sequence[Run]) -> List[Step]:
                     best = (gap, k, change)
             if best is not None:
                 (a, va), (b, vb) = points[best[1] - 1], points[best[1]]
-                found.append(Step(machine, env, Bench.OVER_CONTROL, params, a, b, va, vb,
-                                  best[2]))  # fmt: skip
+                found.append(Step(machine, env, benchmark, params, a, b, va, vb, best[2]))
     return found
 
 
 def _compared(runs: Sequence[Run]) -> int:
-    """Series x figure of bench_ratio measured over two releases or more."""
+    """Series x figure of `STEPPED` measured over two releases or more."""
     count = 0
     for series in by_series(runs).values():
-        keys = {k for r in series for k in r.values if k[0] == Bench.OVER_CONTROL}
+        keys = {k for r in series for k in r.values if k[0] in STEPPED}
         count += sum(sum(r.values.get(k) is not None for r in series) > 1 for k in keys)
     return count
 
 
 def _what(step: Step) -> Text:
     path, size = step.params
+    if step.benchmark == Bench.IN_LOOP:
+        return Text.of(Name(path), f" in a loop at {format_size(int(size))} (over the loop alone)")
     return Text.of(Name(path), f" at {format_size(int(size))}")
 
 
@@ -147,8 +153,9 @@ def release_steps(runs: Sequence[Run], checks: Optional[Checks] = None) -> List[
     if not compared:
         return [bullet(bold("Release steps: not measured."),
                        " No series here has a compiled path's time over its numpy control "
-                       "(bench_ratio, one process) for two releases or more, so nothing is said "
-                       "of which release changed it.")]  # fmt: skip
+                       "(bench_ratio) or an allocation inside one compiled loop over the loop "
+                       "alone (bench_inloop), each timed in one process, for two releases or "
+                       "more, so nothing is said of which release changed them.")]  # fmt: skip
     lists: Dict[str, Dict[Where, List[Text]]] = defaultdict(lambda: defaultdict(list))
     for step in find_steps(runs):
         where = (step.after.label, step.before.label, step.env, step.machine)
@@ -174,7 +181,7 @@ def release_steps(runs: Sequence[Run], checks: Optional[Checks] = None) -> List[
     blocks: List[Block] = []
     for (label, before, env, machine), changes in lists["confirmed"].items():
         blocks.append(bullet(bold("numba ", Name(label)), " (", Name(env), ", ", Name(machine),
-                             f") changed a compiled path's time over its numpy control, "
+                             f") changed a compiled path's time, "
                              f"confirmed against {before} in alternating fresh processes "
                              "(allocbench confirm; before -> after medians, the change with its "
                              "95% interval, the rank test's p): ", join(changes, "; "),
@@ -194,8 +201,9 @@ def release_steps(runs: Sequence[Run], checks: Optional[Checks] = None) -> List[
                                  join(changes, "; "), "."))  # fmt: skip
     if not any(lists.values()):
         blocks.append(bullet(bold("No release changed"),
-                             f" any compiled path's time over its numpy control by more than "
-                             f"{times(STEP)} in asv's values (bench_ratio, one process; "
+                             f" any compiled path's time over its numpy control or allocation "
+                             f"inside one compiled loop by more than {times(STEP)} in asv's "
+                             f"values (bench_ratio, bench_inloop, one process each; "
                              f"{compared} figures of a series measured over two releases or "
                              "more)."))  # fmt: skip
     return blocks + _floor_blocks(checks, runs) + _published(checks)
