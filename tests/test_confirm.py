@@ -213,3 +213,21 @@ def test_anatomy_names_the_part_that_moved():
     assert part["part"] == "box"
     assert verdicts.what_moved(entry, 4096) is None
     assert isinstance(Text.of("x"), Text)
+
+
+def test_the_anatomy_is_measured_at_the_sizes_of_path_and_in_loop_steps():
+    from allocbench.catalog import Bench
+    from allocbench.history import releases
+    from allocbench.report.candidates import Figure
+    from allocbench.report.confirm import anatomy_sizes
+
+    table = releases.load()
+    before, after = releases.find(table, "0.56.4"), releases.find(table, "0.57.0")
+
+    def figure(name):
+        return Figure("vm", "env", before, after, name, (1.0, 2.0), "report")
+
+    found = anatomy_sizes([figure(f"{Bench.IN_LOOP}('numba.zeros', '8 B')"),
+                           figure(f"{Bench.OVER_CONTROL}('numba.zeros', '64 KiB')"),
+                           figure(f"{Bench.PAGES_FAULTED}('numba.zeros', '16 MiB')")])  # fmt: skip
+    assert found == [8, 64 * 1024]

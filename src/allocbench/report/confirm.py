@@ -3,12 +3,12 @@
 For each release pair with candidate figures (``candidates``), within a budget of pairs and
 time: both releases installed side by side in the pair's asv environment
 (``history.sidebyside``), `rounds` fresh processes of each, alternating, each measuring every
-candidate figure of the pair (and, for bench_ratio figures, the anatomy of a call at their
-sizes, where ``allocbench.harness.anatomy`` exists); then per figure the exact rank test and
-the Hodges-Lehmann change with its interval (``history.ranktest``). Verdict: "confirmed"
-where p < 0.05, the interval excludes 1 and the change is beyond the figure's threshold
-(check_config.WATCHED, as asv.conf.json applies it); "not confirmed (noise)" otherwise; "n/a"
-with the reason where a figure is n/a in a process of either release. Kept in
+candidate figure of the pair (and, for bench_ratio and bench_inloop figures, the anatomy of a
+call at their sizes, where ``allocbench.harness.anatomy`` exists); then per figure the exact
+rank test and the Hodges-Lehmann change with its interval (``history.ranktest``). Verdict:
+"confirmed" where p < 0.05, the interval excludes 1 and the change is beyond the figure's
+threshold (check_config.WATCHED, as asv.conf.json applies it); "not confirmed (noise)"
+otherwise; "n/a" with the reason where a figure is n/a in a process of either release. Kept in
 confirmations.json (``history.confirmations``) with the values asv recorded, so that a
 confirmation whose results changed since is made again.
 """
@@ -101,10 +101,11 @@ def judge(figure: Figure, outputs: Tuple[List[dict], List[dict]]) -> Dict[str, A
 
 
 def anatomy_sizes(figures: Sequence[Figure]) -> List[int]:
-    """The sizes of the path figures (bench_ratio) among `figures`, for the anatomy."""
+    """The sizes of the path figures (bench_ratio) and of allocation inside a loop
+    (bench_inloop) among `figures`, for the anatomy."""
     sizes = set()
     for f in figures:
-        if f.name.startswith(Bench.OVER_CONTROL + "("):
+        if f.name.startswith((Bench.OVER_CONTROL + "(", Bench.IN_LOOP + "(")):
             label = f.name.rsplit(",", 1)[-1].strip(" ')")
             sizes.add(size_bytes(label))
     return sorted(sizes)
