@@ -13,8 +13,8 @@ from allocbench.cli import build_parser, main
 from allocbench.cli.base import REGISTRY, version
 
 #: Commands whose output is data, each of which takes --json.
-DATA_COMMANDS = ("build-numba", "cliff", "explain", "fresh", "ledger", "merge", "notify", "paths",
-                 "ratio", "releases", "sizes")  # fmt: skip
+DATA_COMMANDS = ("bisect", "build-numba", "cliff", "explain", "fresh", "ledger", "merge",
+                 "notify", "paths", "ratio", "releases", "sizes")  # fmt: skip
 
 #: Lines a help text may take: one terminal screen.
 SCREEN = 40

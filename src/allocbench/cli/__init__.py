@@ -17,6 +17,7 @@ import threading
 from typing import Iterator, Optional, Sequence
 
 from allocbench.cli import (  # noqa: F401  (each module registers its command)
+    bisect,
     build_numba,
     cliff,
     confirm,

@@ -2,8 +2,10 @@
 
 Every path they use is here (``Places``): beside asv's results directory (``.asv/results``),
 ``confirmations.json`` (each step re-measured in fresh processes, and its verdicts),
-``floor.json`` (each figure's spread over fresh processes of one release) and ``releases/``
-(each numba release installed into a folder of its own, per asv environment). Both files are
+``floor.json`` (each figure's spread over fresh processes of one release), ``releases/``
+(each numba release installed into a folder of its own, per asv environment),
+``bisections.json`` (each step's bisection to a numba commit, ``allocbench bisect``) and
+``builds/`` (numba built from source at a commit, per Python and numpy). The files are
 written whole (allocbench.files) and read only here: a damaged file is one line
 (``StoreError``), never a traceback. A confirmation keeps the values asv recorded for each
 figure when it was made: where the results now say otherwise, it no longer counts, and
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Sequence
 
@@ -50,6 +53,18 @@ class Places:
         """The folder numba `numba` and its llvmlite are installed into for the asv
         environment whose folder is `env_dir_name` (asv's, shared by its variants)."""
         return self.base / "releases" / env_dir_name / numba
+
+    @property
+    def bisections(self) -> pathlib.Path:
+        return self.base / "bisections.json"
+
+    def build_folder(self, interpreter: str, commit: str) -> pathlib.Path:
+        """The folder numba built at `commit` (40 hex digits) and its llvmlite are installed
+        into for the interpreter named `interpreter` (``py3.8-numpy1.18.5``)."""
+        named = re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}", interpreter)
+        if not re.fullmatch(r"[0-9a-f]{40}", commit) or not named:
+            raise StoreError(f"not a build folder: {interpreter!r:.40} {commit!r:.60}")
+        return self.base / "builds" / interpreter / commit
 
 
 def pair_key(machine: str, env: str, before: str, after: str) -> str:
@@ -104,6 +119,23 @@ def write_floor(places: Places, key: str, entry: Mapping[str, Any]) -> None:
     entries = read_floor(places)
     entries[key] = dict(entry)
     _write(places.floor, entries)
+
+
+def bisection_key(machine: str, env: str, before: str, after: str, figure: str) -> str:
+    """How a bisection of one figure between two releases is named in bisections.json."""
+    return f"{pair_key(machine, env, before, after)}|{figure}"
+
+
+def read_bisections(places: Places) -> Dict[str, Dict[str, Any]]:
+    """Every bisection by bisection_key; {} where none was made."""
+    return _read(places.bisections, "bisections file")
+
+
+def write_bisection(places: Places, key: str, entry: Mapping[str, Any]) -> None:
+    """Add or replace the bisection of one figure between two releases."""
+    entries = read_bisections(places)
+    entries[key] = dict(entry)
+    _write(places.bisections, entries)
 
 
 def current(entry: Mapping[str, Any], name: str, recorded: Sequence[Optional[float]]) -> bool:

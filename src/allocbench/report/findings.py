@@ -1,7 +1,7 @@
 """What the report says, as data: findings (a claim, its figures, its links) and tables.
 
 A claim is Text: our own words, and the pieces a renderer writes its own way: a name read from
-the results (Name), code (Code), and emphasis (Bold). The Markdown and HTML renderers
+the results (Name), code (Code), emphasis (Bold) and links (Href). The Markdown and HTML renderers
 (``render_markdown``, ``render_html``) each escape a name as their format needs; neither
 reads what the other wrote.
 """
@@ -43,7 +43,16 @@ class Bold(_Joins):
     text: Text
 
 
-Piece = Union[str, Name, Code, Bold]
+@dataclass(frozen=True)
+class Href(_Joins):
+    """A link inside a claim: its words (shown as a name is) and its address (ours, not read
+    from the results)."""
+
+    words: str
+    href: str
+
+
+Piece = Union[str, Name, Code, Bold, Href]
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Sequence
 
-from allocbench.report.findings import Block, Bold, Code, Figure, Finding, Name, Text
+from allocbench.report.findings import Block, Bold, Code, Figure, Finding, Href, Name, Text
 from allocbench.report.words import one_line
 
 
@@ -19,6 +19,9 @@ def inline(text: Text) -> str:
             out.append(f"<code>{html.escape(one_line(piece.value))}</code>")
         elif isinstance(piece, Bold):
             out.append(f"<b>{inline(piece.text)}</b>")
+        elif isinstance(piece, Href):
+            href = html.escape(piece.href, quote=True)
+            out.append(f'<a href="{href}">{html.escape(one_line(piece.words))}</a>')
         else:
             out.append(html.escape(piece))
     return "".join(out)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import List, Sequence
 
 from allocbench.report import words
-from allocbench.report.findings import Block, Bold, Code, Finding, Name, Text
+from allocbench.report.findings import Block, Bold, Code, Finding, Href, Name, Text
 
 
 def inline(text: Text) -> str:
@@ -18,6 +18,8 @@ def inline(text: Text) -> str:
             out.append(words.code(piece.value))
         elif isinstance(piece, Bold):
             out.append(f"**{inline(piece.text)}**")
+        elif isinstance(piece, Href):
+            out.append(f"[{words.name(piece.words)}](<{piece.href}>)")
         else:
             out.append(piece)
     return "".join(out)

@@ -1,6 +1,6 @@
-"""What the report and the site know of confirmations and the floor, read once.
+"""What the report and the site know of confirmations, the floor and bisections, read once.
 
-Both are read through their owner (``history.confirmations``); a damaged file is said in one
+All are read through their owner (``history.confirmations``); a damaged file is said in one
 line on standard error and counts as none, so the report goes on and says "not checked".
 """
 
@@ -34,6 +34,8 @@ class Checks:
     #: The steps asv flagged and the published list left out (report.regressions), where a
     #: site was published; None for the report.
     unconfirmed: Optional[Sequence[Mapping[str, Any]]] = None
+    #: Every bisection (allocbench bisect), by history.confirmations.bisection_key.
+    bisections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def figure(
         self, machine: str, env: str, before: str, after: str, name: str,
@@ -42,6 +44,14 @@ class Checks:
         """The current confirmation of figure `name` between two releases, or None."""
         key = store.pair_key(machine, env, before, after)
         return store.figure_of(self.confirmations, key, name, recorded)
+
+    def bisection(
+        self, machine: str, env: str, before: str, after: str, name: str
+    ) -> Optional[Mapping[str, Any]]:
+        """The bisection of figure `name` between two releases that named one commit, or
+        None (none made, or it ended at several)."""
+        found = self.bisections.get(store.bisection_key(machine, env, before, after, name))
+        return found if found and found.get("found") else None
 
     def floor_of(self, machine: str, env: str, family: str) -> Optional[Tuple[float, Mapping]]:
         """The widest relative spread (max / min - 1) of a figure of `family` (a benchmark
@@ -74,7 +84,7 @@ def load(results_dir: pathlib.Path, html_dir: Optional[pathlib.Path] = None) -> 
     out), and with `html_dir` the regressions its published list left out."""
     places = store.Places(pathlib.Path(results_dir))
     found: List[Mapping] = []
-    for read in (store.read_confirmations, store.read_floor):
+    for read in (store.read_confirmations, store.read_floor, store.read_bisections):
         try:
             found.append(read(places))
         except store.StoreError as exc:
@@ -85,7 +95,7 @@ def load(results_dir: pathlib.Path, html_dir: Optional[pathlib.Path] = None) -> 
         from allocbench.report.regressions import read_unconfirmed
 
         unconfirmed = read_unconfirmed(html_dir)
-    return Checks(found[0], found[1], unconfirmed)
+    return Checks(found[0], found[1], unconfirmed, found[2])
 
 
 def below_floor(change: float, spread: float) -> bool:

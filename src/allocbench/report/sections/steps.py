@@ -3,7 +3,8 @@ named only where fresh processes of both releases confirmed the step (``allocben
 
 One measurement per release, minutes apart, cannot tell a release's change from the machine's:
 a step found in asv's results is a candidate. It is named where the confirmation found it
-(rank test, interval beyond the threshold, beyond the floor), listed as "not confirmed
+(rank test, interval beyond the threshold, beyond the floor), with the numba pull request
+``allocbench bisect`` traced it to where one was found, listed as "not confirmed
 (noise)" where the fresh processes disagree, and as "not checked" where none was made.
 """
 
@@ -12,10 +13,10 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from allocbench.catalog import Bench, format_size
-from allocbench.report.findings import Block, Name, Text, bold, bullet, join
+from allocbench.report.findings import Block, Href, Name, Text, bold, bullet, join
 from allocbench.report.runs import Run, by_series, plain
 from allocbench.report.verdicts import (
     PART_WORDS,
@@ -101,7 +102,28 @@ def _moved(entry: dict, nbytes: int) -> str:
             f"{part['after_median'] * 1e9:.0f} ns, p={part['p']:.3f}")  # fmt: skip
 
 
-def _confirmed(step: Step, figure: dict) -> Text:
+def _pull_request(bisection: Optional[Mapping[str, Any]]) -> Text:
+    """Where allocbench bisect traced the step: the pull request (or commit), linked."""
+    if not bisection:
+        return Text.of("; pull request: not bisected (allocbench bisect)")
+    first = bisection["first_new"]
+    pull = first.get("pull_request")
+    if pull:
+        came = Text.of("numba pull request ", Href(f"#{pull['number']}", pull["url"]), " ",
+                       Name(pull["title"]))  # fmt: skip
+    else:
+        came = Text.of("numba commit ", Name(first["commit"][:12]), " ", Name(first["subject"]))
+    old, new = (f"{v:.3g}" if isinstance(v, (int, float)) else "n/a"
+                for v in (bisection.get("figure_old"), bisection.get("figure_new")))  # fmt: skip
+    return Text.of(
+        "; it came with ",
+        came,
+        f" (allocbench bisect: {len(bisection['probes'])} probes of "
+        f"{bisection['commits']} commits; {old} at the commit before, {new} at it)",
+    )
+
+
+def _confirmed(step: Step, figure: dict, bisection: Optional[Mapping[str, Any]] = None) -> Text:
     pair = figure["pair"]
     return Text.of(
         _what(step),
@@ -109,6 +131,7 @@ def _confirmed(step: Step, figure: dict) -> Text:
         f"{times(figure['estimate'])} [{figure['low']:.3g}, {figure['high']:.3g}], "
         f"p={figure['p']:.3f}, {pair['rounds']} + {pair['rounds']} fresh processes; "
         f"{_moved(pair, int(step.params[1]))}",
+        _pull_request(bisection),
     )
 
 
@@ -177,7 +200,9 @@ def release_steps(runs: Sequence[Run], checks: Optional[Checks] = None) -> List[
                     _what(step), f" {times(figure['estimate'])}, within the floor's "
                     f"{floor[0]:.1%}"))  # fmt: skip
             else:
-                lists["confirmed"][where].append(_confirmed(step, figure))
+                found = checks.bisection(step.machine, step.env, step.before.label,
+                                         step.after.label, name)  # fmt: skip
+                lists["confirmed"][where].append(_confirmed(step, figure, found))
     blocks: List[Block] = []
     for (label, before, env, machine), changes in lists["confirmed"].items():
         blocks.append(bullet(bold("numba ", Name(label)), " (", Name(env), ", ", Name(machine),

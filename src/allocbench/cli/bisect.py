@@ -1,0 +1,135 @@
+"""``allocbench bisect``: the numba commit and pull request at which a figure took its new value."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+
+from allocbench.cli.base import (
+    Command,
+    add_json_option,
+    add_results_option,
+    add_table_option,
+    print_json,
+)
+from allocbench.cli.confirm import _positive
+from allocbench.errors import UserError
+
+#: Where numba's git repository is, when --repo is not given.
+REPO_VARIABLE = "ALLOCBENCH_NUMBA_GIT"
+
+
+class Bisect(Command):
+    name = "bisect"
+    help = "bisect numba's git history to the pull request that moved a figure between releases"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "figure",
+            nargs="?",
+            metavar="FIGURE",
+            help="asv track_ name with parameters, or a part at a size: box@8",
+        )
+        parser.add_argument("--from", dest="before", metavar="VERSION", help="older release")
+        parser.add_argument("--to", dest="after", metavar="VERSION", help="newer release")
+        parser.add_argument(
+            "--step", metavar="KEY", help="a confirmed step: machine|env|before|after"
+        )
+        where = parser.add_mutually_exclusive_group()
+        where.add_argument("--env", help="an asv environment built here")
+        where.add_argument(
+            "--python",
+            type=pathlib.Path,
+            metavar="PYTHON",
+            help="or an interpreter with the numpy to build against",
+        )
+        parser.add_argument("--repo", type=pathlib.Path, metavar="GITDIR",
+                            help=f"numba's git (default ${REPO_VARIABLE})")  # fmt: skip
+        parser.add_argument(
+            "--machine", default="local", help="its name in bisections.json (default local)"
+        )
+        add_results_option(parser)
+        add_table_option(parser)
+        parser.add_argument(
+            "--rounds",
+            type=_positive,
+            default=5,
+            help="processes of each end and probe (default 5)",
+        )
+        parser.add_argument(
+            "--max-rounds",
+            type=_positive,
+            default=8,
+            help="before an unclear probe is skipped (default 8)",
+        )
+        parser.add_argument(
+            "--max-builds", type=_positive, default=16, help="builds a run may make (default 16)"
+        )
+        add_json_option(parser)
+
+    def run(self, args: argparse.Namespace) -> int:
+        from allocbench.history import bisect_run, releases, sidebyside
+        from allocbench.history import confirmations as store
+        from allocbench.history.bisection import Search
+        from allocbench.history.commit_build import SourceBuilder, interpreter
+        from allocbench.history.environments import Environment, load_config
+        from allocbench.history.numba_git import Repository
+        from allocbench.report.confirm import PART_THRESHOLD, threshold_of
+
+        root = pathlib.Path.cwd()
+        places = store.Places(pathlib.Path(args.results).absolute())
+        machine, env_name, before, after, figure = (args.machine, args.env, args.before,
+                                                    args.after, args.figure)  # fmt: skip
+        name = bisect_run.figure_name(figure) if figure else None
+        if args.step:
+            if args.before or args.after or args.python or args.env:
+                raise UserError("--step names the releases and the environment: drop --from, "
+                                "--to, --env and --python")  # fmt: skip
+            entry = store.read_confirmations(places).get(args.step)
+            if entry is None:
+                raise UserError(f"no step {args.step!r:.80} in {places.confirmations}")
+            machine, env_name, before, after = (entry["machine"], entry["env"],
+                                                entry["before"], entry["after"])  # fmt: skip
+            confirmed = [n for n, f in entry["figures"].items() if f.get("verdict") == "confirmed"]
+            name = name or (confirmed[0] if confirmed else None)
+            if name not in confirmed:
+                raise UserError(f"{args.step}: no confirmed figure {name!r:.80}")
+        if not (name and before and after):
+            raise UserError("name a FIGURE, --from and --to, or a confirmed --step")
+        if not (env_name or args.python):
+            raise UserError("name the environment: --env NAME (asv's) or --python PYTHON")
+        bisect_run.check_names([machine])
+        releases.parse_version(before, candidate=True)
+        releases.parse_version(after, candidate=True)
+        repo_path = args.repo or os.environ.get(REPO_VARIABLE)
+        if not repo_path:
+            raise UserError(f"name numba's git repository: --repo GITDIR or ${REPO_VARIABLE}")
+        repo = Repository(pathlib.Path(repo_path))
+        base, line = bisect_run.line_between(repo, before, after)
+        if env_name:
+            where = sidebyside.setting(root, load_config(root), env_name, places)
+            interp = interpreter(where.python)
+        else:
+            interp = interpreter(args.python)
+            env_name = interp.key
+            where = sidebyside.Setting(root, Environment(interp.version, interp.numpy),
+                                       interp.python, {}, places)  # fmt: skip
+        say = (lambda _: None) if args.json else print
+        threshold = PART_THRESHOLD if name.startswith("bench_anatomy.") else threshold_of(name)
+        builder = SourceBuilder(repo, interp, places, releases.load(args.table), say)
+        say(f"bisecting {name} between numba {before} and {after}: {len(line)} commits from "
+            f"{base[:12]}, Python {interp.version}, numpy {interp.numpy}")  # fmt: skip
+        outcome = Search(base, line, builder, bisect_run.measurer(where, name), threshold,
+                         args.rounds, args.max_rounds, args.max_builds, say).run()  # fmt: skip
+        about = {"figure": name, "machine": machine, "env": env_name, "python": interp.version,
+                 "numpy": interp.numpy, "before": before, "after": after}  # fmt: skip
+        entry = bisect_run.entry_of(outcome, repo, about, args.rounds)
+        key = store.bisection_key(machine, env_name, before, after, name)
+        store.write_bisection(places, key, entry)
+        if args.json:
+            print_json(dict(entry, key=key))
+        else:
+            for text in bisect_run.lines(entry):
+                print(text)
+        return 0
