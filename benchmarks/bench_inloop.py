@@ -11,7 +11,14 @@ iteration (the allocation hoisted out of the loop, or dropped), setup says why a
 n/a instead of a number (`inloop.work_done`).
 """
 
-from allocbench.catalog import INLOOP_PATHS, INLOOP_SIZES, size_bytes, size_labels
+from allocbench.catalog import (
+    INLOOP_COUNTING_PATHS,
+    INLOOP_COUNTING_SIZES,
+    INLOOP_PATHS,
+    INLOOP_SIZES,
+    size_bytes,
+    size_labels,
+)
 from allocbench.harness import inloop
 
 from .common import skip_where_environment_does_nothing, with_attributes
@@ -38,4 +45,30 @@ class InLoop:
     @with_attributes(unit="ratio")
     def track_loop_over_control(self, path, size):
         """1.0: allocating costs nothing over the write and read; above 1, what it costs."""
+        return self.figure.ratio
+
+
+class InLoopCounting:
+    """InLoop with numba's runtime counting every allocation and free (its statistics: atomic
+    counters every thread shares), as every numba before 0.57 always does and later ones do
+    when asked. Beside InLoop it says what the counting costs in each release: where the two
+    agree, the release counts always or the counting costs nothing."""
+
+    version = "1"
+
+    params = (list(INLOOP_COUNTING_PATHS), size_labels(INLOOP_COUNTING_SIZES))
+    param_names = ("path", "size")
+    timeout = 120
+
+    def setup(self, path, size):
+        skip_where_environment_does_nothing()
+        reason = inloop.work_done(path, size_bytes(size))
+        if reason:
+            raise NotImplementedError(reason)
+        self.figure = inloop.ratio(path, size_bytes(size), counting=True)
+
+    @with_attributes(unit="ratio")
+    def track_loop_over_control_counting(self, path, size):
+        """1.0: allocating, counted, costs nothing over the write and read; above 1, what it
+        costs."""
         return self.figure.ratio

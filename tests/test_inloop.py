@@ -103,3 +103,18 @@ def test_the_fixs_inside_njit_loops_allocate_every_iteration(fix):
     from allocbench.harness import sameprocess
 
     assert sameprocess.inside_njit_work_done(64 * 1024, fix=fix) is None
+
+
+def test_a_counted_ratio_counts_while_it_times_and_leaves_the_stats_as_they_were(monkeypatch):
+    enabled = getattr(nrt._nrt_python, "memsys_stats_enabled", lambda: None)
+    before, seen = enabled(), []
+    timed = inloop.steady_ratio
+
+    def watching(*args, **kwargs):
+        seen.append(enabled())
+        return timed(*args, **kwargs)
+
+    monkeypatch.setattr(inloop, "steady_ratio", watching)
+    figure = inloop.ratio("numba.empty", 8, counting=True)
+    assert figure.ratio > 1 and seen in ([True], [None])
+    assert enabled() == before

@@ -43,7 +43,7 @@ PARAM_NAMES = {
     Bench.ALLOC: ["path", "size"], Bench.CLIFF_RATIO: ["size"],
     Bench.FAULTS_ALLOC: ["path", "size"],
     Bench.OVER_CONTROL: ["path", "size"], Bench.FRESH_FIRST: ["path", "size"],
-    Bench.IN_LOOP: ["path", "size"],
+    Bench.IN_LOOP: ["path", "size"], Bench.IN_LOOP_COUNTING: ["path", "size"],
     Bench.FRESH_STEADY: ["path", "size"], Bench.FIRST_CALL: ["path"],
     Bench.THREAD_SCALING: ["path", "mode", "size"],
     Bench.THREADED_ALLOC: ["path", "mode", "threads", "size"], Bench.SEED_NUMBA: ["n"],
@@ -496,3 +496,22 @@ def test_a_name_is_escaped_once_and_reads_as_written():
     assert name(r"a*b_c`d|e[f]\g#h~i$") == r"a\*b\_c\`d\|e\[f\]\\g\#h\~i\$"
     assert name("- x") == r"\- x" and name("1. x") == r"1\. x" and name("a\nb") == "a b"
     assert code("a`b") == "``a`b``" and code("`x") == "`` `x ``"
+
+
+def test_what_numbas_runtime_counts_is_read_from_the_two_in_loop_figures(tmp_path, hashes):
+    from allocbench.report.sections.why import counting
+
+    results = tmp_path / "results"
+    env = "virtualenv-py3.10-numpy1.22.4"
+    params = [["'numba.empty'"], ["'8 B'"]]
+    for version, alone, counted in (("0.56.4", 24.4, 24.9), ("0.57.0", 11.0, 23.1)):
+        _write(results, "box", hashes[version], env, {
+            Bench.IN_LOOP: [[alone], params, "v", 0, 1.0],
+            Bench.IN_LOOP_COUNTING: [[counted], params, "v", 0, 1.0]})  # fmt: skip
+    (line,) = lines(counting(runs.collect(load(results), releases.load())))
+    assert "0.56.4 24.4 (24.9 counted), 0.57.0 11.0 (23.1 counted)" in line
+    assert line.endswith(
+        "counting only when asked (counted over uncounted beyond 1.5x) in numba 0.57.0; "
+        "counting always (the two agree) in numba 0.56.4."
+    )
+    assert counting(runs.collect(load(results), releases.load())[:0]) == []

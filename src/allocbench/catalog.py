@@ -227,6 +227,11 @@ INLOOP_PATHS = ("numba.empty", "numba.zeros", "allocbench.zeros")
 #: Where the call boundary would hide the allocation's own cost: 8 B upward.
 INLOOP_SIZES = (8, 64, 1 * KiB, 64 * KiB)
 
+#: The same, with numba's runtime counting every allocation and free (its statistics, which
+#: numba 0.57 on keep only when asked): numba's own paths, where the counting costs most.
+INLOOP_COUNTING_PATHS = ("numba.empty", "numba.zeros")
+INLOOP_COUNTING_SIZES = (8,)
+
 #: A per-call path's parts (allocbench.harness.anatomy): calling @njit code from Python,
 #: unboxing an array argument, boxing a returned array, allocating, filling.
 ANATOMY_PARTS = ("call", "unbox", "box", "alloc", "fill")
@@ -371,6 +376,7 @@ class Classes:
     NUMBA_ZEROS_OVER_NUMPY = BenchClass(Modules.FIX, "NumbaZerosOverNumpy", ("size", "use"))
     FRESH_PROCESS = BenchClass(Modules.FRESH, "FreshProcess", ("path", "size"))
     IN_LOOP = BenchClass(Modules.INLOOP, "InLoop", ("path", "size"))
+    IN_LOOP_COUNTING = BenchClass(Modules.INLOOP, "InLoopCounting", ("path", "size"))
     GLIBC = BenchClass(Modules.MACHINE, "Glibc")
     KERNEL = BenchClass(Modules.MACHINE, "Kernel")
     TRANSPARENT_HUGEPAGES = BenchClass(Modules.MACHINE, "TransparentHugepages")
@@ -431,6 +437,7 @@ class Bench:
     PAGES_FAULTED = Classes.PAGE_FAULTS.method("track_pages_faulted_alloc")
     OVER_CONTROL = Classes.OVER_CONTROL.method("track_over_control")
     IN_LOOP = Classes.IN_LOOP.method("track_loop_over_control")
+    IN_LOOP_COUNTING = Classes.IN_LOOP_COUNTING.method("track_loop_over_control_counting")
     ANATOMY = Classes.ANATOMY.method("track_seconds")
     WHOLE_BLOCK_FILLS = Classes.COMPILED_CODE.method("track_whole_block_fills")
     CALLOC_CALLS = Classes.COMPILED_CODE.method("track_calloc_calls")

@@ -125,10 +125,17 @@ def _timer(call: Callable, first: object, count: int) -> Callable[[], float]:
     return sample
 
 
-def ratio(path: str, nbytes: int, rounds: Optional[int] = None) -> InLoopRatio:
+def ratio(
+    path: str, nbytes: int, rounds: Optional[int] = None, counting: bool = False
+) -> InLoopRatio:
     """The loop of `path` at `nbytes` over the control, both with as many iterations as make
     one sample of the allocating loop last `SAMPLE_SECONDS`, timed back to back for `rounds`,
-    or until the median is steady (measure.TooNoisy where it never is)."""
+    or until the median is steady (measure.TooNoisy where it never is). With `counting`,
+    numba's runtime counts every allocation and free meanwhile (its statistics), as every
+    numba before 0.57 does always."""
+    if counting:
+        with allocations_counted():
+            return ratio(path, nbytes, rounds)
     allocate, check = loop(path), control()
     buffer = np.zeros(nbytes, np.uint8)
     trial = 64

@@ -178,6 +178,7 @@ HISTORY: Tuple[Pick, ...] = (
     pick(Modules.RATIO),
     pick(Classes.THREAD_SCALING, path=EVERY_RELEASE_PATHS),
     pick(Classes.IN_LOOP),
+    pick(Classes.IN_LOOP_COUNTING),
     pick(Classes.ANATOMY),
     pick(Bench.IMPORT_NUMBA),
     pick(Classes.FIRST_CALL, path=EVERY_RELEASE_PATHS),

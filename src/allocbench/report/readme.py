@@ -21,7 +21,7 @@ from allocbench.report.sections.steps import release_steps
 from allocbench.report.sections.summary import summary
 from allocbench.report.sections.tables import cliff_table, fresh_table
 from allocbench.report.sections.threads_and_startup import startup, threads
-from allocbench.report.sections.why import cliff, compiled_code, faults
+from allocbench.report.sections.why import cliff, compiled_code, counting, faults
 from allocbench.report.verdicts import Checks
 from allocbench.results import ResultsError, load
 
@@ -65,8 +65,8 @@ def sections(
         (Text.of("In short"), summary(runs) + release_steps(runs, checks)),
         (Text.of("What to do about it"), advice(runs)),
         (Text.of("The machines"), machines(runs) + busy(runs)),
-        (Text.of("Why: the compiled code, the page faults, glibc's threshold"),
-         compiled_code(runs) + faults(runs) + cliff(runs)),
+        (Text.of("Why: the compiled code, page faults, glibc's threshold, numba's counting"),
+         compiled_code(runs) + faults(runs) + cliff(runs) + counting(runs)),
         (Text.of("The mechanism: the same runs under glibc tunables"), tunables(runs)),
         (Text.of("numba's np.zeros fixed: the run-time switch and the patched build"),
          switched(runs)),

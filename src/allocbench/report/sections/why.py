@@ -1,4 +1,5 @@
-"""Why: what the compiled code calls, the page faults it takes, and glibc's threshold."""
+"""Why: what the compiled code calls, the page faults it takes, glibc's threshold, and what
+numba's runtime counts."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import statistics
 from typing import List, Sequence
 
 from allocbench.catalog import HEADLINE_SIZE, MMAP_THRESHOLD_MAX, Bench
-from allocbench.report.findings import Block, Name, bold, bullet, join
+from allocbench.report.findings import Block, Name, Text, bold, bullet, join
 from allocbench.report.runs import Run, measured, plain
 
 
@@ -65,3 +66,38 @@ def cliff(runs: Sequence[Run]) -> List[Block]:
         f"malloc and calloc reuse memory that is already resident, so both zero it alike; "
         f"above it calloc gets fresh pages from the kernel, already zero, and numba's malloc + "
         f"memset touches every one.")]  # fmt: skip
+
+
+#: The in-loop figure the counting is read at: numba's np.empty of 8 B, where it costs most.
+_COUNTED_AT = ("numba.empty", 8)
+#: Counted over uncounted beyond this: the release counts only when asked.
+_COUNTING_SHOWS = 1.5
+
+
+def counting(runs: Sequence[Run]) -> List[Block]:
+    """What numba's runtime statistics (a count of every allocation and free) cost inside a
+    compiled loop, release by release: bench_inloop's figure as the release runs it, and with
+    the counting switched on (InLoopCounting)."""
+    rows = []
+    for run in sorted(plain(runs), key=lambda r: (r.release.key, r.env)):
+        alone = run.get(Bench.IN_LOOP, *_COUNTED_AT)
+        counted = run.get(Bench.IN_LOOP_COUNTING, *_COUNTED_AT)
+        if alone and counted:
+            rows.append((run, alone, counted))
+    if not rows:
+        return []
+    asked = [r for r, a, c in rows if c / a > _COUNTING_SHOWS]
+    always = [r for r, a, c in rows if c / a <= _COUNTING_SHOWS]
+    shown = join([Text.of(Name(r.label), f" {a:.1f} ({c:.1f} counted)") for r, a, c in rows],
+                 ", ")  # fmt: skip
+    verdict = [
+        Text.of(words, join([Name(v) for v in dict.fromkeys(r.label for r in which)], ", "))
+        for words, which in (("counting only when asked (counted over uncounted beyond "
+                              f"{_COUNTING_SHOWS}x) in numba ", asked),
+                             ("counting always (the two agree) in numba ", always))
+        if which
+    ]  # fmt: skip
+    return [bullet(
+        bold("What numba's runtime counts"), " (np.empty of 8 B inside one compiled loop, over "
+        "the loop alone, as the release runs it and with its allocation statistics switched on; "
+        "bench_inloop, one process each): ", shown, ". ", join(verdict, "; "), ".")]  # fmt: skip
