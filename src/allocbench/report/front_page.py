@@ -24,7 +24,7 @@ from allocbench.report.sections.mechanism import tunables
 from allocbench.report.sections.steps import release_steps
 from allocbench.report.sections.summary import summary
 from allocbench.report.sections.threads_and_startup import startup, threads
-from allocbench.report.sections.why import cliff, compiled_code, faults
+from allocbench.report.sections.why import cliff, compiled_code, counting, faults
 from allocbench.report.verdicts import Checks
 
 FRONT_PAGE = "answer.html"
@@ -88,7 +88,7 @@ def front_page(runs: Sequence[Run], assets: pathlib.Path, checks: Optional[Check
                 "The same in asv, release by release."),
     ]  # fmt: skip
     why = [
-        render_html.findings(compiled_code(runs) + faults(runs) + cliff(runs)),
+        render_html.findings(compiled_code(runs) + faults(runs) + cliff(runs) + counting(runs)),
         _figure(drawn["faults"], "Minor page faults per call against size.",
                 link(Bench.FAULTS_ALLOC, x_axis="size", log=True,
                      params={"path": ["numba.zeros", "numpy.zeros", "allocbench.zeros"]}),
