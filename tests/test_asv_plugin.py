@@ -3,14 +3,17 @@ without a ledger says so in one line."""
 
 import json
 import pathlib
+import shutil
 import subprocess
 import sys
 import types
 
 import pytest
-from asvtools import run_asv
+from asvtools import MACHINE, run_asv
 
 from allocbench import asv_plugin
+from allocbench.history import confirmations as store
+from allocbench.results.rules import result_filename
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 ASV = [sys.executable, "-m", "asv"]
@@ -86,3 +89,68 @@ def test_plain_asv_publish_writes_the_front_page_and_a_second_publish_keeps_it(
         index = json.loads((html / "index.json").read_text())
         graphs = {p.stem for p in (html / "graphs").rglob("*.json")}
         assert index["benchmarks"] and set(index["benchmarks"]) <= graphs
+
+
+#: The planted step: a figure asv's rules watch (bench_cliff.Cliff., threshold 1%), with no
+#: parameters, doubled at the newest release.
+PLANTED = "bench_cliff.Cliff.track_numpy_zeros_lazy_from"
+
+
+def _planted_results(quick_run, tmp_path):
+    """A copy of the quick run's results with a step planted at 0.68.1, the quick run's config
+    pointed at it; (config path, env, environment name)."""
+    (_, config, env, hashes), _ = quick_run
+    conf = json.loads(config.read_text())
+    results = tmp_path / "results"
+    shutil.copytree(conf["results_dir"], results)
+    folder = results / MACHINE
+    by_commit = {}
+    for path in folder.glob("*.json"):
+        data = json.loads(path.read_text())
+        if path.name != "machine.json":
+            by_commit[data["commit_hash"]] = data
+    before, after = by_commit[hashes["0.57.1"]], by_commit[hashes["0.68.1"]]
+    # 0.48.0 cannot be installed in the quick run: it is given 0.57.1's results, so that asv
+    # sees the figure flat over two releases, then the step.
+    oldest = dict(before, commit_hash=hashes["0.48.0"])
+    (folder / result_filename(hashes["0.48.0"], before["env_name"])).write_text(json.dumps(oldest))
+    column = after["result_columns"].index("result")
+    values = after["results"][PLANTED][column]
+    assert values and all(isinstance(v, (int, float)) for v in values), values
+    after["results"][PLANTED][column] = [2 * v for v in values]
+    (folder / result_filename(hashes["0.68.1"], after["env_name"])).write_text(json.dumps(after))
+    conf.update(results_dir=str(results), html_dir=str(tmp_path / "html"))
+    mine = tmp_path / "asv.conf.json"
+    mine.write_text(json.dumps(conf))
+    return mine, env, after["env_name"]
+
+
+def _published(root, config, env, html):
+    run_asv(["publish", "--config", str(config)], root, env)
+    listed = json.loads((html / "regressions.json").read_text())["regressions"]
+    left_out = json.loads((html / "regressions-unconfirmed.json").read_text())
+    feed = (html / "regressions.xml").read_text()
+    return [row[0] for row in listed], [d["name"] for d in left_out], feed
+
+
+@pytest.mark.slow
+def test_plain_asv_publish_lists_only_confirmed_regressions(root, quick_run, tmp_path):
+    config, env, env_name = _planted_results(quick_run, tmp_path)
+    html = tmp_path / "html"
+    listed, left_out, feed = _published(root, config, env, html)
+    assert PLANTED in left_out and listed == []
+    assert PLANTED not in feed
+
+    # The same step, confirmed in fresh processes of both releases: asv's list keeps it.
+    store.write_confirmation(
+        store.Places(tmp_path / "results"),
+        store.pair_key(MACHINE, env_name, "0.57.1", "0.68.1"),
+        {"machine": MACHINE, "env": env_name, "before": "0.57.1", "after": "0.68.1",
+         "rounds": 5, "seconds": 1.0, "when": "2026-01-01T00:00:00+00:00", "anatomy": {},
+         "figures": {PLANTED: {"verdict": "confirmed", "estimate": 2.0, "low": 1.9,
+                               "high": 2.1, "p": 0.008, "before_median": 1.0,
+                               "after_median": 2.0, "recorded": [1.0, 2.0]}}},
+    )  # fmt: skip
+    listed, left_out, feed = _published(root, config, env, html)
+    assert listed == [PLANTED] and PLANTED not in left_out
+    assert PLANTED in feed

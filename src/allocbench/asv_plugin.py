@@ -5,9 +5,11 @@ asv imports it (``plugins: [".allocbench.asv_plugin"]``) for every command that 
 configuration, and calls ``setup`` then. ``FrontPage`` is one of asv's output publishers:
 ``asv publish`` runs it after writing its graphs and before its index, so it writes the
 front page (``answer.html``), the link to it and the commit pages through the project's one
-publishing step (``allocbench.report.site.publish_pages``), and drops the benchmarks without
-a result from the index asv is about to write. Each ``asv publish`` starts the site anew, and
-each writes them again.
+publishing step (``allocbench.report.site.publish_pages``), keeps in asv's regressions list
+(written before it) only the confirmed steps (``allocbench.report.regressions``, with the
+revisions asv passes its publishers), and drops the benchmarks without a result from the
+index asv is about to write. Each ``asv publish`` starts the site anew, and each writes them
+again.
 """
 
 from __future__ import annotations
@@ -94,14 +96,19 @@ class FrontPage(OutputPublisher):
     def publish(cls, conf: Any, repo: Any, benchmarks: Any, graphs: Any, revisions: Any) -> None:
         from allocbench.errors import UserError as AllocbenchError
         from allocbench.history import ledger
-        from allocbench.report import grid, site
+        from allocbench.report import grid, regressions, site
         from allocbench.results import ResultsError
 
         html_dir = pathlib.Path(conf.html_dir)
+        results_dir = pathlib.Path(conf.results_dir)
         try:
             table = ledger_table(conf.repo)
             candidates = ledger.candidate_releases(conf.repo)
-            page = site.publish_pages(html_dir, pathlib.Path(conf.results_dir), table, candidates)
+            to_hash = regressions.revision_to_hash(revisions or {})
+            left_out = regressions.keep_confirmed(html_dir, results_dir, table, candidates,
+                                                  to_hash)  # fmt: skip
+            log.info(f"{len(left_out)} unconfirmed steps left out of the regressions list")
+            page = site.publish_pages(html_dir, results_dir, table, candidates)
         except ResultsError as exc:
             log.warning(f"no front page: {exc}")
             return

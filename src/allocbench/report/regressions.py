@@ -4,8 +4,11 @@ After ``asv publish``, ``regressions.json`` and its feed ``regressions.xml`` lis
 asv's detection found in one measurement per release. Here each step (a jump of a figure
 between two ledger commits) is kept only where a current confirmation of that figure between
 those releases, on that machine and Python, says "confirmed"; the others are written to
-``regressions-unconfirmed.json`` beside them, which the front page lists. Files are replaced
-whole (allocbench.files). Run again on lists already filtered, it changes nothing.
+``regressions-unconfirmed.json`` beside them, which the front page lists. asv's publisher
+plugin (allocbench.asv_plugin) filters them in every ``asv publish``, with the revisions asv
+gives its publishers (asv writes its index.json, with the same mapping, only after them);
+``allocbench site`` reads the mapping from index.json. Files are replaced whole
+(allocbench.files). Run again on lists already filtered, it changes nothing.
 """
 
 from __future__ import annotations
@@ -48,18 +51,31 @@ def _confirmed(entries: Mapping[str, Mapping[str, Any]], name: str, graph: str,
     return False
 
 
-def keep_confirmed(html_dir: pathlib.Path, results_dir: pathlib.Path,
-                   table: Sequence[Release]) -> List[Dict[str, Any]]:  # fmt: skip
-    """Keep in the published regressions only the confirmed steps; the steps left out."""
+def revision_to_hash(revisions: Mapping[str, int]) -> Dict[str, str]:
+    """asv's revision numbers (as text, as index.json keys them) to commit hashes, from the
+    commit-to-revision mapping asv passes its publishers."""
+    return {str(number): commit for commit, number in revisions.items()}
+
+
+def keep_confirmed(
+    html_dir: pathlib.Path,
+    results_dir: pathlib.Path,
+    table: Sequence[Release],
+    candidates: Sequence[Release] = (),
+    to_hash: Optional[Mapping[str, str]] = None,
+) -> List[Dict[str, Any]]:
+    """Keep in the published regressions only the confirmed steps; the steps left out.
+    `to_hash`: asv's revisions to commits (``revision_to_hash``); None reads index.json's."""
     path = html_dir / REGRESSIONS
     index_path = html_dir / "index.json"
-    if not path.is_file() or not index_path.is_file():
+    if not path.is_file() or (to_hash is None and not index_path.is_file()):
         return []
     data = files.load_json(path)
     if not isinstance(data, dict) or data.get(FILTERED):
         return read_unconfirmed(html_dir)
-    to_hash = files.load_json(index_path).get("revision_to_hash") or {}
-    by_commit = release_by_commit(table)
+    if to_hash is None:
+        to_hash = files.load_json(index_path).get("revision_to_hash") or {}
+    by_commit = release_by_commit(table, candidates)
     entries = store.read_confirmations(store.Places(results_dir))
     kept, dropped = [], []
     for row in data.get("regressions") or []:
@@ -72,7 +88,8 @@ def keep_confirmed(html_dir: pathlib.Path, results_dir: pathlib.Path,
             if after is not None and _confirmed(entries, name, graph, before, after):
                 good.append(jump)
             else:
-                dropped.append({"name": name, "graph": graph,
+                dropped.append({"name": name, "graph": graph, "params": row[2],
+                                "revisions": [rev1, rev2],
                                 "before": before.numba if before else None,
                                 "after": after.numba if after else None,
                                 "values": [jump[2], jump[3]],

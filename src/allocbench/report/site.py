@@ -133,7 +133,7 @@ def publish(
     that cannot be read or written."""
     if not (html_dir / "index.json").is_file():
         raise ResultsError(f"{html_dir}: no asv site here; run `asv publish` first")
-    regressions.keep_confirmed(html_dir, pathlib.Path(results_dir), table)
+    regressions.keep_confirmed(html_dir, pathlib.Path(results_dir), table, candidates)
     runs, by_commit = _runs(results_dir, table, candidates)
     prune_unmeasured(html_dir)
     return _write_pages(html_dir, results_dir, runs, by_commit)
