@@ -364,3 +364,21 @@ def test_a_confirmed_step_gives_the_releases(fake_repo, tmp_path, capsys, monkey
     assert "no step 'vm|env|0.1.0|0.2.0'" in capsys.readouterr().err
     assert main(["bisect", "box@8", "--step", key, "--repo", str(repo.path)]) == 1
     assert "no confirmed figure" in capsys.readouterr().err
+
+
+def test_a_part_is_measured_without_the_benchmark_folder(monkeypatch, capsys):
+    import types
+
+    from allocbench.harness import figure as runner
+
+    fake = types.ModuleType("allocbench.harness.anatomy")
+    fake.measure_part = lambda part, nbytes: types.SimpleNamespace(seconds=nbytes * 1e-9)
+    monkeypatch.setitem(sys.modules, "allocbench.harness.anatomy", fake)
+    monkeypatch.setattr("allocbench.harness.anatomy", fake, raising=False)
+    assert runner.main(["--benchmarks", "/nonexistent", "--part", "box@8"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out.split(runner.FIGURES_MARK, 1)[1])["parts"] == {"box@8": {"value": 8e-9}}
+    name = bisect_run.figure_name("box@65536")
+    assert name == "bench_anatomy.Anatomy.track_seconds('box', '64 KiB')"
+    assert bisect_run.anatomy_part(name) == "box@65536"
+    assert bisect_run.anatomy_part(NAME) is None

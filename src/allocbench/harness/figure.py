@@ -6,7 +6,10 @@ folder is a package), calls ``setup(*params)`` and the ``track_`` method, and pr
 line after ``FIGURES_MARK``: each figure's value, or n/a with the reason where setup raises
 NotImplementedError (as asv shows n/a; measure.TooNoisy is one). Only ``track_`` benchmarks
 are measured; any other is n/a. With ``--anatomy NBYTES`` it also measures
-``allocbench.harness.anatomy.parts(NBYTES)`` where that module exists.
+``allocbench.harness.anatomy.parts(NBYTES)`` where that module exists, and with ``--part
+PART@NBYTES`` one part as bench_anatomy's setup does (``anatomy.measure_part``) without
+importing the benchmark folder, whose import compiles every path (allocbench bisect uses it:
+at some of numba's development commits an unrelated path crashes the process).
 
 Runs inside asv's environments: Python 3.8 syntax, standard library and the harness only.
 """
@@ -101,9 +104,31 @@ def anatomy_of(sizes: Sequence[int]) -> Dict[str, object]:
     return found
 
 
-def run(folder: pathlib.Path, names: Sequence[str], sizes: Sequence[int] = ()) -> dict:
-    """Every figure of `names`, then the anatomy at `sizes`; with numba's version."""
+def part_figure(part: str, nbytes: int) -> Dict[str, object]:
+    """{"value": seconds} or {"na": reason} of one part of a call at `nbytes`, as
+    bench_anatomy's setup and track_seconds give it."""
+    try:
+        from allocbench.harness import anatomy  # type: ignore[attr-defined]
+
+        value = anatomy.measure_part(part, nbytes).seconds
+    except NotImplementedError as exc:
+        return {"na": str(exc) or type(exc).__name__}
+    except Exception as exc:  # a failure is a result of this process, not a stop
+        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return {"na": f"failed: {last}"}
+    return {"value": float(value)}
+
+
+def run(
+    folder: pathlib.Path,
+    names: Sequence[str],
+    sizes: Sequence[int] = (),
+    parts: Sequence[Tuple[str, int]] = (),
+) -> dict:
+    """Every figure of `names`, then the anatomy at `sizes`, then each (part, nbytes) of
+    `parts` (as "part@nbytes"); with numba's version."""
     figures = {name: measure_one(folder, name) for name in names}
+    measured = {f"{p}@{n}": part_figure(p, n) for p, n in parts}
     numba_version: Optional[str] = None
     try:
         import numba
@@ -112,9 +137,18 @@ def run(folder: pathlib.Path, names: Sequence[str], sizes: Sequence[int] = ()) -
     except ImportError:
         pass
     result = {"numba": numba_version, "figures": figures}
+    if parts:
+        result["parts"] = measured
     if sizes:
         result["anatomy"] = anatomy_of(sizes)
     return result
+
+
+def _part(text: str) -> Tuple[str, int]:
+    part, _, nbytes = text.partition("@")
+    if not part.isidentifier() or not nbytes.isdigit():
+        raise argparse.ArgumentTypeError(f"not PART@NBYTES: {text!r}")
+    return part, int(nbytes)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -123,9 +157,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--benchmarks", required=True, type=pathlib.Path,
                         help="asv's benchmark folder (a package)")  # fmt: skip
     parser.add_argument("--anatomy", type=int, action="append", default=[], metavar="NBYTES")
+    parser.add_argument("--part", type=_part, action="append", default=[], metavar="PART@NBYTES")
     parser.add_argument("names", nargs="*")
     args = parser.parse_args(argv)
-    result = run(args.benchmarks, args.names, args.anatomy)
+    result = run(args.benchmarks, args.names, args.anatomy, args.part)
     sys.stdout.flush()
     print(FIGURES_MARK + json.dumps(result), flush=True)
     return 0

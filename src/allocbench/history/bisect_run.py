@@ -16,7 +16,7 @@ import re
 import statistics
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from allocbench.catalog import ANATOMY_PARTS, format_size
+from allocbench.catalog import ANATOMY_PARTS, format_size, size_bytes
 from allocbench.history import sidebyside
 from allocbench.history.bisection import BisectError, Measurer, NotMeasured, Outcome
 from allocbench.history.commit_build import Build
@@ -25,6 +25,10 @@ from allocbench.history.releases import parse_version
 
 #: An anatomy part at a size, as the command takes it: ``box@8``.
 _PART = re.compile(r"(" + "|".join(ANATOMY_PARTS) + r")@([1-9]\d{0,11})")
+#: bench_anatomy's figure of one part at one size.
+_ANATOMY_NAME = re.compile(
+    r"bench_anatomy\.Anatomy\.track_seconds\('(" + "|".join(ANATOMY_PARTS) + r")', '([^']{1,20})'\)"
+)
 #: An asv track_ benchmark's name, with its parameters (read by the runner as literals).
 _ASV_NAME = re.compile(r"[A-Za-z_]\w{0,80}\.[A-Za-z_]\w{0,80}\.track_\w{1,80}(\([^\n]{0,300}\))?")
 
@@ -57,17 +61,29 @@ def line_between(repo: Repository, before: str, after: str) -> Tuple[str, List[s
     return base, line
 
 
+def anatomy_part(name: str) -> Optional[str]:
+    """``box@8`` for bench_anatomy's figure of the part box at 8 B; None for another."""
+    found = _ANATOMY_NAME.fullmatch(name)
+    return f"{found.group(1)}@{size_bytes(found.group(2))}" if found else None
+
+
 def measurer(where: sidebyside.Setting, name: str) -> Measurer:
-    """One fresh process of a build measuring the figure `name` (allocbench.harness.figure)."""
+    """One fresh process of a build measuring the figure `name` (allocbench.harness.figure;
+    a part of a call directly, as bench_anatomy's setup measures it, without importing the
+    benchmark folder, whose import compiles every path)."""
+    part = anatomy_part(name)
 
     def measure(build: Build) -> float:
         try:
-            out = sidebyside.measure_once(where, build.folder, [name])
+            if part:
+                out = sidebyside.measure_once(where, build.folder, [], parts=[part])
+            else:
+                out = sidebyside.measure_once(where, build.folder, [name])
         except sidebyside.SideBySideError as exc:
             raise NotMeasured(str(exc)) from None
         if out.get("numba") != build.version:
             raise NotMeasured(f"the process ran numba {out.get('numba')}, not {build.version}")
-        figure = (out.get("figures") or {}).get(name) or {}
+        figure = (out.get("parts" if part else "figures") or {}).get(part or name) or {}
         value = figure.get("value")
         if not isinstance(value, float) or value <= 0:
             raise NotMeasured(f"n/a: {figure.get('na', 'no positive figure')}")

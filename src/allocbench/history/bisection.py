@@ -31,7 +31,7 @@ SKIPPED = "skipped"
 ROUNDS = 5
 MAX_ROUNDS = 8
 #: Fresh processes run for one figure before a build counts as giving none.
-ATTEMPTS = 3
+ATTEMPTS = 5
 #: Builds one run may make: a line of 1,000 commits needs 2 ends and 10 probes.
 MAX_BUILDS = 16
 

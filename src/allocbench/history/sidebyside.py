@@ -122,13 +122,19 @@ def process_env(where: Setting, folder: pathlib.Path) -> Dict[str, str]:
 
 
 def measure_once(
-    where: Setting, folder: pathlib.Path, names: Sequence[str], sizes: Sequence[int] = ()
+    where: Setting,
+    folder: pathlib.Path,
+    names: Sequence[str],
+    sizes: Sequence[int] = (),
+    parts: Sequence[str] = (),
 ) -> dict:
     """One fresh process of the release in `folder`: every figure of `names` (and the
-    anatomy at `sizes`), as allocbench.harness.figure prints them."""
+    anatomy at `sizes`, and each part of `parts` written PART@NBYTES), as
+    allocbench.harness.figure prints them."""
     benchmarks = where.root / "benchmarks"
     command = [str(where.python), "-m", RUNNER, "--benchmarks", str(benchmarks)]
     command += [a for n in sizes for a in ("--anatomy", str(n))]
+    command += [a for p in parts for a in ("--part", p)]
     command += list(names)
     process = subprocess.Popen(command, cwd=where.root, env=process_env(where, folder),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
