@@ -231,3 +231,19 @@ def test_the_anatomy_is_measured_at_the_sizes_of_path_and_in_loop_steps():
                            figure(f"{Bench.OVER_CONTROL}('numba.zeros', '64 KiB')"),
                            figure(f"{Bench.PAGES_FAULTED}('numba.zeros', '16 MiB')")])  # fmt: skip
     assert found == [8, 64 * 1024]
+
+
+def test_a_part_is_judged_over_the_processes_that_measured_it():
+    from allocbench.report.confirm import judge_anatomy
+
+    def outputs(values):
+        return [{"anatomy": {"8": {"alloc": v, "fill": {"na": "too noisy"}}}} for v in values]
+
+    before = outputs([52e-9, 53e-9, 51e-9, None, 52.5e-9])
+    after = outputs([17e-9, 17.5e-9, 16.8e-9, 17.2e-9, 16.9e-9])
+    found = judge_anatomy((before, after), [8])["8"]
+    assert found["alloc"]["verdict"] == "confirmed" and len(found["alloc"]["before"]) == 4
+    assert found["fill"]["verdict"] == "n/a"
+    assert "measured in 0 and 0 of the fresh processes" in found["fill"]["reason"]
+    sparse = outputs([52e-9, None, None, None, 53e-9])
+    assert judge_anatomy((sparse, after), [8])["8"]["alloc"]["verdict"] == "n/a"

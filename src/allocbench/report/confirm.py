@@ -111,10 +111,17 @@ def anatomy_sizes(figures: Sequence[Figure]) -> List[int]:
     return sorted(sizes)
 
 
+#: The fresh processes of each release a part needs measured (positive, not n/a) for the
+#: rank test to be able to confirm it: with 4 and 4 the smallest two-sided p is 2/70.
+MIN_PART_PROCESSES = 4
+
+
 def judge_anatomy(outputs: Tuple[List[dict], List[dict]], sizes: Sequence[int]) -> Dict[str, Any]:
     """Each part of a call at each size: the same test on its seconds, beyond
-    PART_THRESHOLD (the part that moved most among those confirmed is what the report
-    names)."""
+    PART_THRESHOLD, over the processes that measured it (at least MIN_PART_PROCESSES of each
+    release; a part is an explanation, not a figure, so a process too busy for one part does
+    not silence it). The part that moved most among those confirmed is what the report
+    names."""
     found: Dict[str, Any] = {}
     if not sizes:
         return found
@@ -128,9 +135,13 @@ def judge_anatomy(outputs: Tuple[List[dict], List[dict]], sizes: Sequence[int]) 
         rows = [[o["anatomy"].get(key, {}) for o in side] for side in outputs]
         parts = sorted({p for side in rows for row in side for p in row if p != "na"})
         for part in parts:
-            sides = [[r.get(part) for r in side] for side in rows]
-            if any(not isinstance(v, float) or v <= 0 for side in sides for v in side):
-                each[part] = {"verdict": NA, "reason": "n/a or not positive in a process"}
+            sides = [[v for v in (r.get(part) for r in side) if isinstance(v, float) and v > 0]
+                     for side in rows]  # fmt: skip
+            if min(len(side) for side in sides) < MIN_PART_PROCESSES:
+                each[part] = {"verdict": NA, "reason": (
+                    f"measured in {len(sides[0])} and {len(sides[1])} of the fresh processes "
+                    f"(n/a or not positive in the others); the test needs {MIN_PART_PROCESSES} "
+                    "of each")}  # fmt: skip
                 continue
             result = verdict(sides[0], sides[1], PART_THRESHOLD)
             each[part] = dict(result, before=sides[0], after=sides[1])
