@@ -247,3 +247,16 @@ def test_a_part_is_judged_over_the_processes_that_measured_it():
     assert "measured in 0 and 0 of the fresh processes" in found["fill"]["reason"]
     sparse = outputs([52e-9, None, None, None, 53e-9])
     assert judge_anatomy((sparse, after), [8])["8"]["alloc"]["verdict"] == "n/a"
+
+
+def test_an_in_loop_step_is_explained_by_the_parts_a_loop_has():
+    from allocbench.report.sections.steps import IN_LOOP_PARTS, _moved
+
+    def moved(before, after):
+        return {"verdict": "confirmed", "estimate": after / before, "p": 0.008,
+                "before_median": before * 1e-9, "after_median": after * 1e-9}  # fmt: skip
+
+    entry = {"anatomy": {"8": {"unbox": moved(62, 20), "alloc": moved(52, 17),
+                               "call": moved(158, 95)}}}  # fmt: skip
+    assert _moved(entry, 8).startswith("what moved: unboxing")
+    assert _moved(entry, 8, IN_LOOP_PARTS) == "what moved: the allocation, 52 -> 17 ns, p=0.008"

@@ -93,7 +93,15 @@ def _what(step: Step) -> Text:
     return Text.of(Name(path), f" at {format_size(int(size))}")
 
 
-def _moved(entry: dict, nbytes: int) -> str:
+#: The parts of a call that allocation inside one compiled loop can move: there is no call,
+#: unboxing or boxing per array there.
+IN_LOOP_PARTS = ("alloc", "fill")
+
+
+def _moved(entry: dict, nbytes: int, only: Optional[Sequence[str]] = None) -> str:
+    if only is not None:
+        parts = (entry.get("anatomy") or {}).get(str(nbytes)) or {}
+        entry = {"anatomy": {str(nbytes): {p: v for p, v in parts.items() if p in only}}}
     part = what_moved(entry, nbytes)
     if part is None:
         return "what moved: not measured"
@@ -125,12 +133,13 @@ def _pull_request(bisection: Optional[Mapping[str, Any]]) -> Text:
 
 def _confirmed(step: Step, figure: dict, bisection: Optional[Mapping[str, Any]] = None) -> Text:
     pair = figure["pair"]
+    only = IN_LOOP_PARTS if step.benchmark == Bench.IN_LOOP else None
     return Text.of(
         _what(step),
         f" {figure['before_median']:.3g} -> {figure['after_median']:.3g}, "
         f"{times(figure['estimate'])} [{figure['low']:.3g}, {figure['high']:.3g}], "
         f"p={figure['p']:.3f}, {pair['rounds']} + {pair['rounds']} fresh processes; "
-        f"{_moved(pair, int(step.params[1]))}",
+        f"{_moved(pair, int(step.params[1]), only)}",
         _pull_request(bisection),
     )
 
