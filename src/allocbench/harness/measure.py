@@ -14,7 +14,7 @@ import math
 import statistics
 import time
 from dataclasses import dataclass
-from typing import Callable, List, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -139,14 +139,16 @@ def steady_ratio(
     numerator: Callable[[], float],
     denominator: Callable[[], float],
     what: str,
-    bound: float = SPREAD_BOUND,
+    bound: Optional[float] = None,
     min_rounds: int = MIN_ROUNDS,
     max_rounds: int = MAX_ROUNDS,
     budget_seconds: float = BUDGET_SECONDS,
 ) -> Rounds:
     """`paired_ratio`, round after round until the median ratio's `spread` is within `bound`
     (at least `min_rounds`; past those, at most `max_rounds` or `budget_seconds` of wall time in
-    all); raises TooNoisy, naming `what` and the spread, where it never gets there."""
+    all); raises TooNoisy, naming `what` and the spread, where it never gets there. `bound`
+    is SPREAD_BOUND where not given, read at the call."""
+    bound = SPREAD_BOUND if bound is None else bound
     tops: List[float] = []
     bottoms: List[float] = []
     ratios: List[float] = []
