@@ -104,6 +104,51 @@ TIMING = textwrap.dedent(
     """
 )
 
+#: Whether np.zeros of 64 MiB (and of 1 MiB) is advised MADV_HUGEPAGE (smaps flag "hg"), by
+#: default, after rtsys.set_madvise_hugepage(False), and what that call returned.
+HUGE_PAGES = textwrap.dedent(
+    """
+    import json, numpy as np, numba
+    from numba.core.runtime import rtsys
+
+    def advised(a):
+        address = a.ctypes.data + a.nbytes // 2
+        inside = False
+        with open("/proc/self/smaps") as smaps:
+            for line in smaps:
+                head = line.split(maxsplit=1)[0] if line.strip() else ""
+                if "-" in head and not head.endswith(":"):
+                    start, end = (int(x, 16) for x in head.split("-"))
+                    inside = start <= address < end
+                elif inside and head == "VmFlags:":
+                    return "hg" in line.split()
+
+    f = numba.njit(lambda n: np.zeros(n, np.uint8))
+    big, small = f(64 << 20), f(1 << 20)
+    out = {"big": advised(big), "small": advised(small)}
+    out["previous"] = rtsys.set_madvise_hugepage(False)
+    out["off"] = advised(f(64 << 20))
+    rtsys.set_madvise_hugepage(out["previous"])
+    print(json.dumps(out))
+    """
+)
+
+#: np.zeros of 256 MiB in a parallel=True function: median seconds of 5 calls, and whether the
+#: compiled code launches a parallel loop (calls do_scheduling).
+PARALLEL = textwrap.dedent(
+    """
+    import json, time, numpy as np, numba
+    f = numba.njit(parallel=True)(lambda n: np.zeros(n, np.uint8))
+    g = numba.njit(parallel=True)(lambda n: np.zeros((n, 3), np.float64) + 1.0)
+    assert not f(1 << 20).any() and (g(1000) == 1.0).all()
+    times = []
+    for _ in range(5):
+        t = time.perf_counter(); a = f(256 << 20); times.append(time.perf_counter() - t); del a
+    launches = "do_scheduling" in f.inspect_llvm(f.signatures[0])
+    print(json.dumps({"seconds": sorted(times)[2], "launches": launches}))
+    """
+)
+
 
 # --- refusals: no network, no build ---------------------------------------------------------
 
@@ -114,11 +159,34 @@ def test_refuses_what_is_not_a_release_version(tmp_path, text):
         patched_numba.build_wheel(text, tmp_path)
 
 
-@pytest.mark.parametrize("text", ["0.60.0", "0.68.0", "1.0.0"])
-def test_refuses_a_release_without_a_diff(tmp_path, text):
-    with pytest.raises(CannotBuild, match=f"no calloc patch for numba {text}"):
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("0.56.4", "the patch is for numba 0.57.0 and later"),
+        ("0.48.0", "the patch is for numba 0.57.0 and later"),
+        ("0.61.1", "not one of the releases the patch was checked on"),
+    ],
+)
+def test_refuses_a_release_without_a_diff(tmp_path, text, why):
+    with pytest.raises(CannotBuild, match=f"no calloc patch for numba {text}: {why}"):
         patched_numba.build_wheel(text, tmp_path)
     assert not list(tmp_path.iterdir())
+
+
+def test_a_release_newer_than_those_checked_gets_the_newest_diff():
+    newest = max(patched_numba.SUPPORTED_VERSIONS, key=patched_numba.parse_version)
+    assert patched_numba.patch_path("9.0.0") == patched_numba.patch_path(newest)
+
+
+def test_every_release_of_the_table_from_the_first_to_the_newest_checked_is_checked():
+    """A release added to the table later is tried with the newest diff, not refused."""
+    from allocbench.history.releases import load
+
+    parse = patched_numba.parse_version
+    first = parse(patched_numba.FIRST_RELEASE)
+    newest = max(map(parse, patched_numba.SUPPORTED_VERSIONS))
+    table = [r.numba for r in load() if first <= parse(r.numba) <= newest]
+    assert len(table) >= 20 and set(table) == set(patched_numba.SUPPORTED_VERSIONS)
 
 
 def test_every_supported_version_has_its_diff():
@@ -134,7 +202,7 @@ def test_refuses_an_interpreter_without_the_build_tools(tmp_path):
 
 
 def test_cli_says_why_in_one_line(capsys):
-    assert main(["build-numba", "0.60.0", "--out", "/nonexistent"]) == 1
+    assert main(["build-numba", "0.56.4", "--out", "/nonexistent"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("allocbench build-numba: no calloc patch") and err.count("\n") == 1
 
@@ -283,6 +351,39 @@ def test_large_zeros_skip_the_fill(patched_python):
         float(_run([p, "-c", TIMING]).stdout) for p in (sys.executable, patched_python)
     )
     assert patched * 50 < stock, (stock, patched)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not pathlib.Path("/sys/kernel/mm/transparent_hugepage/enabled").exists(),
+    reason="no transparent huge pages in this kernel",
+)
+def test_large_zeros_are_advised_huge_pages_as_numpy_advises(patched_python):
+    """np.zeros of 4 MiB and more gets madvise(MADV_HUGEPAGE) where numpy gives its own np.zeros
+    memory that advice (numpy 2.2 on, unless NUMPY_MADVISE_HUGEPAGE=0), or where
+    NUMBA_MADVISE_HUGEPAGE=1; rtsys.set_madvise_hugepage turns it off and returns the old."""
+
+    def probe(**env):
+        done = _run([patched_python, "-c", HUGE_PAGES], env=dict(os.environ, **env))
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    numpy_advises = tuple(int(x) for x in version("numpy").split(".")[:2]) >= (2, 2)
+    on = {"big": True, "small": False, "previous": True, "off": False}
+    off = {"big": False, "small": False, "previous": False, "off": False}
+    assert probe() == (on if numpy_advises else off)
+    assert probe(NUMPY_MADVISE_HUGEPAGE="0") == off
+    assert probe(NUMPY_MADVISE_HUGEPAGE="0", NUMBA_MADVISE_HUGEPAGE="1") == on
+    assert probe(NUMBA_MADVISE_HUGEPAGE="0") == off
+
+
+@pytest.mark.slow
+def test_parallel_zeros_skip_the_parallel_fill(patched_python):
+    stock, patched = (
+        json.loads(_run([p, "-c", PARALLEL]).stdout) for p in (sys.executable, patched_python)
+    )
+    assert stock["launches"] and not patched["launches"], (stock, patched)
+    assert patched["seconds"] * 100 < stock["seconds"], (stock, patched)
 
 
 def _counts(output):

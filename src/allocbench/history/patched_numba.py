@@ -34,8 +34,20 @@ from allocbench.history.releases import parse_version
 
 #: The diffs, shipped as package data beside this module.
 PATCH_DIR = pathlib.Path(__file__).with_name("numba_patches")
-#: Each supported numba release and the diff (in PATCH_DIR) that applies to it.
-PATCHES: Dict[str, str] = {"0.57.1": "calloc-zeros.diff", "0.68.1": "calloc-zeros.diff"}
+#: The first numba release the patch is written for (np.zeros an @overload, the runtime's
+#: statistics switch); older ones are refused.
+FIRST_RELEASE = "0.57.0"
+#: Each numba release the diffs were checked on (``git apply --check`` on the release's tagged
+#: tree, no fuzz) and the diff (in PATCH_DIR) that applies to it. A release newer than all of
+#: them gets the newest release's diff, tried: `apply_patch` says where it does not apply.
+PATCHES: Dict[str, str] = dict.fromkeys(
+    (
+        "0.57.0", "0.57.1", "0.58.0", "0.58.1", "0.59.0", "0.59.1", "0.60.0", "0.61.0",
+        "0.61.2", "0.62.0", "0.62.1", "0.63.0", "0.63.1", "0.64.0", "0.65.0", "0.65.1",
+        "0.66.0", "0.67.0", "0.68.0", "0.68.1",
+    ),
+    "calloc-zeros.diff",
+)  # fmt: skip
 SUPPORTED_VERSIONS = tuple(PATCHES)
 #: The local version label a patched build carries: 0.68.1 becomes 0.68.1+allocbench.calloc.
 LOCAL_LABEL = "allocbench.calloc"
@@ -70,13 +82,24 @@ class SdistUnavailable(CannotBuild):
 
 
 def patch_path(version: str) -> pathlib.Path:
-    """The diff for numba `version`; UserError for a version that is not a release or that
-    has no diff."""
-    parse_version(version)
-    if version not in PATCHES:
-        supported = ", ".join(SUPPORTED_VERSIONS)
-        raise CannotBuild(f"no calloc patch for numba {version} (patches exist for {supported})")
-    return PATCH_DIR / PATCHES[version]
+    """The diff for numba `version`: its own where it was checked, the newest release's for a
+    newer one; UserError for a version that is not a release, is older than FIRST_RELEASE, or
+    lies between the releases checked without being one of them (a release withdrawn)."""
+    wanted = parse_version(version)
+    if version in PATCHES:
+        return PATCH_DIR / PATCHES[version]
+    newest = max(PATCHES, key=parse_version)
+    if wanted < parse_version(FIRST_RELEASE):
+        raise CannotBuild(
+            f"no calloc patch for numba {version}: the patch is for numba {FIRST_RELEASE} "
+            f"and later (checked on {FIRST_RELEASE} to {newest})"
+        )
+    if wanted < parse_version(newest):
+        raise CannotBuild(
+            f"no calloc patch for numba {version}: not one of the releases the patch was "
+            f"checked on (those of the release table from {FIRST_RELEASE} to {newest})"
+        )
+    return PATCH_DIR / PATCHES[newest]
 
 
 def patch_digest(version: str) -> str:
@@ -183,8 +206,11 @@ def apply_patch(source: pathlib.Path, diff: pathlib.Path, version: str) -> None:
     base = [patch, "-p1", "--batch", "--forward", "--fuzz=0", "-d", str(source), "-i", str(diff)]
     done = subprocess.run([*base, "--dry-run"], capture_output=True, text=True)
     if done.returncode != 0:
+        checked = "" if version in PATCHES else (
+            f" (numba {version} is newer than the releases it was checked on)")  # fmt: skip
         raise CannotBuild(
-            f"{diff.name} does not apply cleanly to numba {version}: {_first_failure(done)}"
+            f"{diff.name} does not apply cleanly to numba {version}{checked}: "
+            f"{_first_failure(done)}"
         )
     _run(base, f"patch failed on numba {version}")
 
