@@ -382,3 +382,18 @@ def test_a_part_is_measured_without_the_benchmark_folder(monkeypatch, capsys):
     assert name == "bench_anatomy.Anatomy.track_seconds('box', '64 KiB')"
     assert bisect_run.anatomy_part(name) == "box@65536"
     assert bisect_run.anatomy_part(NAME) is None
+
+
+def test_an_asv_environment_run_by_another_interpreter_must_match_it(
+    fake_repo, tmp_path, capsys, monkeypatch
+):
+    shutil.copy(SRC.parent / "asv.conf.json", tmp_path / "asv.conf.json")
+    monkeypatch.chdir(tmp_path)
+    repo, _ = fake_repo
+    common = [NAME, "--from", "0.1.0", "--to", "0.2.0", "--python", sys.executable, "--repo",
+              str(repo.path)]  # fmt: skip
+    assert main(["bisect", *common, "--env", "virtualenv-py3.8-numpy1.18.5"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not virtualenv-py3.8-numpy1.18.5's 3.8 with 1.18.5" in err
+    assert main(["bisect", *common, "--env", "no-such-env"]) == 1
+    assert "no environment 'no-such-env' in asv.conf.json" in capsys.readouterr().err

@@ -36,9 +36,8 @@ class Bisect(Command):
         parser.add_argument(
             "--step", metavar="KEY", help="a confirmed step: machine|env|before|after"
         )
-        where = parser.add_mutually_exclusive_group()
-        where.add_argument("--env", help="an asv environment built here")
-        where.add_argument(
+        parser.add_argument("--env", help="an asv environment (built here, or run by --python)")
+        parser.add_argument(
             "--python",
             type=pathlib.Path,
             metavar="PYTHON",
@@ -69,11 +68,10 @@ class Bisect(Command):
         add_json_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
-        from allocbench.history import bisect_run, releases, sidebyside
+        from allocbench.history import bisect_run, releases
         from allocbench.history import confirmations as store
         from allocbench.history.bisection import Search
-        from allocbench.history.commit_build import SourceBuilder, interpreter
-        from allocbench.history.environments import Environment, load_config
+        from allocbench.history.commit_build import SourceBuilder
         from allocbench.history.numba_git import Repository
         from allocbench.report.confirm import PART_THRESHOLD, threshold_of
 
@@ -83,9 +81,9 @@ class Bisect(Command):
                                                     args.after, args.figure)  # fmt: skip
         name = bisect_run.figure_name(figure) if figure else None
         if args.step:
-            if args.before or args.after or args.python or args.env:
+            if args.before or args.after or args.env:
                 raise UserError("--step names the releases and the environment: drop --from, "
-                                "--to, --env and --python")  # fmt: skip
+                                "--to and --env")  # fmt: skip
             entry = store.read_confirmations(places).get(args.step)
             if entry is None:
                 raise UserError(f"no step {args.step!r:.80} in {places.confirmations}")
@@ -107,14 +105,7 @@ class Bisect(Command):
             raise UserError(f"name numba's git repository: --repo GITDIR or ${REPO_VARIABLE}")
         repo = Repository(pathlib.Path(repo_path))
         base, line = bisect_run.line_between(repo, before, after)
-        if env_name:
-            where = sidebyside.setting(root, load_config(root), env_name, places)
-            interp = interpreter(where.python)
-        else:
-            interp = interpreter(args.python)
-            env_name = interp.key
-            where = sidebyside.Setting(root, Environment(interp.version, interp.numpy),
-                                       interp.python, {}, places)  # fmt: skip
+        where, interp, env_name = bisect_run.setting_for(root, places, env_name, args.python)
         say = (lambda _: None) if args.json else print
         threshold = PART_THRESHOLD if name.startswith("bench_anatomy.") else threshold_of(name)
         builder = SourceBuilder(repo, interp, places, releases.load(args.table), say)

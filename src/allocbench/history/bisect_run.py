@@ -12,6 +12,7 @@ probe, the builds and the time.
 from __future__ import annotations
 
 import datetime
+import pathlib
 import re
 import statistics
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -19,7 +20,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from allocbench.catalog import ANATOMY_PARTS, format_size, size_bytes
 from allocbench.history import sidebyside
 from allocbench.history.bisection import BisectError, Measurer, NotMeasured, Outcome
-from allocbench.history.commit_build import Build
+from allocbench.history.commit_build import Build, Interpreter, interpreter
+from allocbench.history.confirmations import Places
+from allocbench.history.environments import Environment, environments, load_config
 from allocbench.history.numba_git import Repository
 from allocbench.history.releases import parse_version
 
@@ -59,6 +62,38 @@ def line_between(repo: Repository, before: str, after: str) -> Tuple[str, List[s
         raise BisectError(f"no commits between numba {before} and {after} on the first-parent "
                           "line")  # fmt: skip
     return base, line
+
+
+def setting_for(
+    root: pathlib.Path,
+    places: Places,
+    env_name: Optional[str],
+    python: Optional[pathlib.Path],
+) -> Tuple[sidebyside.Setting, Interpreter, str]:
+    """Where the fresh processes run, the interpreter, and the environment's name: asv's
+    environment `env_name` as asv built it; or run by `python`, an interpreter of its Python
+    and numpy, with its variables (so that a bisection names a confirmed step's environment
+    without asv's build); or `python` alone, no variables, named ``py3.8-numpy1.18.5``."""
+    if python is None:
+        if not env_name:
+            raise BisectError("name the environment: --env NAME (asv's) or --python PYTHON")
+        where = sidebyside.setting(root, load_config(root), env_name, places)
+        return where, interpreter(where.python), env_name
+    interp = interpreter(python)
+    if not env_name:
+        env = Environment(interp.version, interp.numpy)
+        return sidebyside.Setting(root, env, interp.python, {}, places), interp, interp.key
+    found = [e for e in environments(load_config(root)) if e.name == env_name]
+    if not found:
+        raise BisectError(f"no environment {env_name!r:.80} in asv.conf.json")
+    env = found[0]
+    if env.build:
+        raise BisectError(f"{env_name}: its numba is a patched build, not numba's own")
+    if (env.python, env.numpy) != (interp.version, interp.numpy):
+        raise BisectError(f"{python} runs Python {interp.version} with numpy {interp.numpy}, "
+                          f"not {env_name}'s {env.python} with {env.numpy}")  # fmt: skip
+    variables = sidebyside.variables_of(env)
+    return sidebyside.Setting(root, env, interp.python, variables, places), interp, env_name
 
 
 def anatomy_part(name: str) -> Optional[str]:
