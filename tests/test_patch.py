@@ -377,19 +377,43 @@ def test_allocation_statistics_match_numbas_own():
     assert meminfos >= 1500 and meminfos == meminfos_freed and allocated == freed
 
 
-def test_parallel_rewrites_zeros_but_not_zeros_like():
-    """What the docstring says of parallel=True: parfors turn np.zeros into np.empty plus a
-    parallel loop of zeros, which the switch cannot reach; np.zeros_like stays a call."""
+@pytest.mark.slow
+def test_parallel_zeros_are_calloc_backed_and_not_filled():
+    """parallel=True: the parfor numba makes of np.zeros allocates with the switch's calloc and,
+    doing nothing but writing those zeros, is not run (no do_scheduling); fused with other work
+    it runs; np.zeros_like stays a call."""
     code = """
         import warnings, numba, numpy as np, allocbench
         allocbench.patch_numba_zeros()
         warnings.simplefilter("ignore")
-        zeros = numba.njit(parallel=True)(lambda n: np.zeros(n))
+        zeros = numba.njit(parallel=True)(lambda n: np.zeros((n, 3), np.int32))
         like = numba.njit(parallel=True)(lambda a: np.zeros_like(a))
+        fused = numba.njit(parallel=True)(lambda n: np.zeros(n) + 1.0)
         assert zeros(5).sum() == 0 and like(np.ones(5)).sum() == 0
-        print(*("@calloc(" in f.inspect_llvm(f.signatures[0]) for f in (zeros, like)))
+        assert (fused(7) == 1.0).all()
+        for f in (zeros, like, fused):
+            llvm = f.inspect_llvm(f.signatures[0])
+            print("@calloc(" in llvm, "do_scheduling" in llvm)
         """
-    assert _run(code).split() == ["False", "True"]
+    assert _run(code).split() == ["True", "False", "True", "False", "True", "True"]
+
+
+@pytest.mark.slow
+def test_parallel_zeros_of_256_mib_are_100_times_faster_with_the_switch():
+    code = """
+        import sys, time, numba, numpy as np
+        if sys.argv[-1] == "on":
+            import allocbench; allocbench.patch_numba_zeros()
+        f = numba.njit(parallel=True)(lambda n: np.zeros(n, np.uint8))
+        f(8)
+        times = []
+        for _ in range(5):
+            t = time.perf_counter(); a = f(256 << 20); times.append(time.perf_counter() - t)
+            assert not a[::4096].any(); del a
+        print(sorted(times)[2])
+        """
+    stock, switched = (float(_run(code, args=(mode,))) for mode in ("off", "on"))
+    assert switched * 100 < stock, (stock, switched)
 
 
 def test_older_numba_is_refused_clearly(monkeypatch):

@@ -12,6 +12,7 @@ Each module imports only those listed before it, and nothing of the suite:
 - ``codegen``: the LLVM of an array on calloc'ed memory owned by numba's runtime;
 - ``entries``: the compiled functions behind calls from Python, one per dtype;
 - ``zeros``: allocbench.zeros and allocbench.zeros_like;
+- ``parallel``: the switch under parallel=True (numba's parfor rewrite of np.zeros);
 - ``patch``: the switch, allocbench.patch_numba_zeros;
 - ``extension``: numba's ``numba_extensions`` entry point.
 

@@ -69,9 +69,11 @@ def patch_numba_zeros() -> bool:
     * functions compiled before it is called, and those loaded from numba's disk cache
       (``cache=True``): the cache does not know about the switch, so code cached without it
       keeps numba's np.zeros (and code cached with it keeps calloc);
-    * np.zeros in ``parallel=True`` functions where numba's parfors rewrite it into np.empty
-      plus a parallel loop writing the zeros (whenever the shape is known there): that loop
-      still writes every page, in parallel; np.zeros_like is not rewritten and is reached;
+    * np.zeros in ``parallel=True`` functions where allocbench.fix.parallel cannot wrap
+      numba's parfors (checked on 0.68.1 only): parfors rewrite it into np.empty plus a
+      parallel loop writing the zeros (whenever the shape is known), which still writes every
+      page. Where it can, the rewrite allocates with the switch's np.zeros and a loop that
+      only writes those zeros is not run; np.zeros_like is not rewritten and is reached;
     * numba before 0.54, where @overload takes no ``target=`` and an overload of np.zeros is
       tried only after numba's own: NotImplementedError there (0.48.0 and 0.53.1 checked).
       Tested on numba 0.54.1 and 0.55.2 (np.zeros a typing template there, not yet an
@@ -113,8 +115,11 @@ def _register() -> None:
         )
     from numba.extending import overload
 
+    from allocbench.fix.parallel import reach_parfors
+
     overload(np.zeros, target="cpu")(_np_zeros)
     overload(np.zeros_like, target="cpu")(_np_zeros_like)
+    reach_parfors(lambda shape, dtype: _np_zeros(shape, dtype) is not None)
 
 
 # -- typing: which calls are taken ----------------------------------------------------------
