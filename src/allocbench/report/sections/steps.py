@@ -113,7 +113,7 @@ def _moved(entry: dict, nbytes: int, only: Optional[Sequence[str]] = None) -> st
 def _pull_request(bisection: Optional[Mapping[str, Any]]) -> Text:
     """Where allocbench bisect traced the step: the pull request (or commit), linked."""
     if not bisection:
-        return Text.of("; pull request: not bisected (allocbench bisect)")
+        return Text()  # said once for the whole step, where no figure of it was bisected
     first = bisection["first_new"]
     pull = first.get("pull_request")
     if pull:
@@ -189,6 +189,7 @@ def release_steps(runs: Sequence[Run], checks: Optional[Checks] = None) -> List[
                        "alone (bench_inloop), each timed in one process, for two releases or "
                        "more, so nothing is said of which release changed them.")]  # fmt: skip
     lists: Dict[str, Dict[Where, List[Text]]] = defaultdict(lambda: defaultdict(list))
+    bisected: Dict[Where, bool] = defaultdict(bool)
     for step in find_steps(runs):
         where = (step.after.label, step.before.label, step.env, step.machine)
         name = asv_name(step.benchmark, step.params)
@@ -211,15 +212,18 @@ def release_steps(runs: Sequence[Run], checks: Optional[Checks] = None) -> List[
             else:
                 found = checks.bisection(step.machine, step.env, step.before.label,
                                          step.after.label, name)  # fmt: skip
+                bisected[where] |= bool(found)
                 lists["confirmed"][where].append(_confirmed(step, figure, found))
     blocks: List[Block] = []
-    for (label, before, env, machine), changes in lists["confirmed"].items():
+    for where, changes in lists["confirmed"].items():
+        label, before, env, machine = where
+        unbisected = "" if bisected[where] else "; pull request: not bisected (allocbench bisect)"
         blocks.append(bullet(bold("numba ", Name(label)), " (", Name(env), ", ", Name(machine),
                              f") changed a compiled path's time, "
                              f"confirmed against {before} in alternating fresh processes "
                              "(allocbench confirm; before -> after medians, the change with its "
                              "95% interval, the rank test's p): ", join(changes, "; "),
-                             "."))  # fmt: skip
+                             unbisected, "."))  # fmt: skip
     words = {
         "noise": ("Not confirmed (noise)", "asv's values stepped, fresh processes of both "
                   "releases did not (the change with its 95% interval, the rank test's p)"),
