@@ -317,3 +317,26 @@ def test_each_figure_and_step_has_its_own_marker_and_the_site_its_address():
         == f"https://github.com/{REPO}/actions/runs/5"
     )
     assert run_url({}) is None
+
+
+def test_the_issue_names_the_pull_request_bisect_traced_the_step_to(github, results, capsys):
+    _notify(results, capsys)
+    (issue,) = github["issues"].values()
+    step = f"{MACHINE}|{ENV}|0.57.1|0.68.1"
+    assert (
+        f"Not traced to a numba pull request yet: `allocbench bisect --step '{step}'`."
+        in (issue["body"])
+    )
+    pull = {"number": 8235, "title": "Make the NRT stats counters optional.",
+            "url": "https://github.com/numba/numba/pull/8235"}  # fmt: skip
+    traced = {"first_new": {"commit": "e4295a412457" + "0" * 28, "pull_request": pull}}
+    places = store.Places(results)
+    store.write_bisection(places, store.bisection_key(MACHINE, ENV, "0.57.1", "0.68.1", FIGURE),
+                          traced)  # fmt: skip
+    done = _notify(results, capsys)
+    assert [d["action"] for d in done] == ["update"]
+    (issue,) = github["issues"].values()
+    assert (
+        "Traced by `allocbench bisect` to numba pull request [#8235 Make the NRT stats "
+        "counters optional.](https://github.com/numba/numba/pull/8235)."
+    ) in issue["body"]

@@ -38,6 +38,9 @@ class Where:
     rounds: int
     #: The graph on the site, relative to its root ("index.html#...").
     graph: str
+    #: Where allocbench bisect traced the step: the first new commit, with its pull request
+    #: where its merge names one; None where it was not bisected.
+    traced: Optional[Mapping[str, Any]] = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ def confirmed(
     where there are no results: without them nothing can be said confirmed."""
     if entries is None:
         entries = store.read_confirmations(store.Places(results_dir))
+    bisections = store.read_bisections(store.Places(results_dir))
     by_commit = release_by_commit(table)
     commit_of = {release.numba: commit for commit, release in by_commit.items()}
     order = {release.numba: i for i, release in enumerate(table)}
@@ -123,9 +127,11 @@ def confirmed(
                 continue
             where = env_params(results_dir, machine, env, commits[1])
             link = graph_link(benchmarks, name, where, commits)
-            found[(name, before, after)].append(
-                Where(machine, env, figure, int(entry.get("rounds") or 0), link)
-            )
+            bisection = bisections.get(store.bisection_key(machine, env, before, after, name))
+            traced = bisection.get("first_new") if isinstance(bisection, dict) else None
+            traced = traced if isinstance(traced, dict) else None
+            rounds = int(entry.get("rounds") or 0)
+            found[(name, before, after)].append(Where(machine, env, figure, rounds, link, traced))
     return [
         Regression(name, before, after, tuple(sorted(places, key=lambda w: (w.machine, w.env))))
         for (name, before, after), places in sorted(

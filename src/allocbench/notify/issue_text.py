@@ -73,6 +73,8 @@ def body(regression: Regression, site_url: str) -> str:
         "|---|---|---|---|---|---|---|---|---|",
         *rows,
         "",
+        _traced(r),
+        "",
         f"The release: [numba {r.after}'s release notes]({release_notes_url(r.after)}), "
         f"[numba's changes since {r.before}]({compare_url(r.before, r.after)}). "
         f"The site: {site}answer.html",
@@ -80,6 +82,24 @@ def body(regression: Regression, site_url: str) -> str:
         "Opened by the weekly history (`allocbench notify`). It updates this issue while the "
         "step stays confirmed, and closes it when a run no longer confirms it.",
     ])  # fmt: skip
+
+
+def _traced(regression: Regression) -> str:
+    """Where `allocbench bisect` traced the step, or how to trace it."""
+    seen = []
+    for w in regression.where:
+        first = w.traced or {}
+        pull = first.get("pull_request") if isinstance(first.get("pull_request"), dict) else None
+        if pull:
+            seen.append(f"numba pull request [#{int(pull['number'])} "
+                        f"{_cell(str(pull.get('title', '')))}]({pull['url']})")  # fmt: skip
+        elif first.get("commit"):
+            seen.append(f"numba commit `{str(first['commit'])[:12]}`")
+    if seen:
+        return "Traced by `allocbench bisect` to " + "; ".join(dict.fromkeys(seen)) + "."
+    w = regression.where[0]
+    step = f"{w.machine}|{w.env}|{regression.before}|{regression.after}".replace("`", "'")
+    return f"Not traced to a numba pull request yet: `allocbench bisect --step '{step}'`."
 
 
 def closing_note(run_url: Optional[str]) -> str:
