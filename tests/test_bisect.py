@@ -397,3 +397,38 @@ def test_an_asv_environment_run_by_another_interpreter_must_match_it(
     assert err.count("\n") == 1 and "not virtualenv-py3.8-numpy1.18.5's 3.8 with 1.18.5" in err
     assert main(["bisect", *common, "--env", "no-such-env"]) == 1
     assert "no environment 'no-such-env' in asv.conf.json" in capsys.readouterr().err
+
+
+def test_the_weekly_run_bisects_each_confirmed_step_of_its_environment_once(
+    fake_repo, tmp_path, capsys, monkeypatch
+):
+    import numpy
+
+    repo, _ = fake_repo
+    root = _root(tmp_path)
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    env = f"virtualenv-py{version}-numpy{numpy.__version__}"
+    (root / "asv.conf.json").write_text(json.dumps({
+        "version": 1, "repo": ".asv/ledger", "environment_type": "virtualenv", "pythons": [],
+        "include": [{"python": version, "req": {"numpy": numpy.__version__}}]}))  # fmt: skip
+    monkeypatch.chdir(root)
+    fake = lambda repo, interp, places, table, say: FakeBuilder(repo, places)  # noqa: E731
+    monkeypatch.setattr(commit_build, "SourceBuilder", fake)
+    places = store.Places(root / ".asv" / "results")
+    places.base.mkdir(parents=True)
+    ok = dict(confirm.verdict([1.0, 1.01, 0.99, 1.0, 1.02], [2.0, 2.01, 1.99, 2.0, 2.02], 0.2),
+              recorded=[1.0, 2.0])  # fmt: skip
+    for who in (env, "another-env"):
+        store.write_confirmation(places, store.pair_key("vm", who, "0.1.0", "0.2.0"), {
+            "machine": "vm", "env": who, "before": "0.1.0", "after": "0.2.0",
+            "figures": {NAME: ok}})  # fmt: skip
+    argv = ["bisect", "--confirmed", "--env", env, "--python", sys.executable,
+            "--repo", str(repo.path), "--rounds", "4"]  # fmt: skip
+    assert main(argv) == 0
+    (key,) = store.read_bisections(places)
+    assert key == store.bisection_key("vm", env, "0.1.0", "0.2.0", NAME)
+    assert "#12" in capsys.readouterr().out
+    assert main(argv) == 0
+    assert f"no confirmed step of {env} is left to bisect" in capsys.readouterr().out
+    assert main([*argv, "--step", "vm|x|0.1.0|0.2.0"]) == 1
+    assert "--confirmed takes --env" in capsys.readouterr().err

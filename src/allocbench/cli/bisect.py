@@ -36,6 +36,11 @@ class Bisect(Command):
         parser.add_argument(
             "--step", metavar="KEY", help="a confirmed step: machine|env|before|after"
         )
+        parser.add_argument(
+            "--confirmed",
+            action="store_true",
+            help="every confirmed step of --env not bisected yet (the weekly run's)",
+        )
         parser.add_argument("--env", help="an asv environment (built here, or run by --python)")
         parser.add_argument(
             "--python",
@@ -68,6 +73,22 @@ class Bisect(Command):
         add_json_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
+        from allocbench.history import confirmations as store
+
+        places = store.Places(pathlib.Path(args.results).absolute())
+        if not args.confirmed:
+            return self._one(args, places, args.step)
+        if args.step or args.figure or args.before or args.after or not args.env:
+            raise UserError("--confirmed takes --env and bisects that environment's confirmed "
+                            "steps: drop FIGURE, --step, --from and --to")  # fmt: skip
+        steps = pending_steps(places, args.env)
+        if not steps:
+            print(f"no confirmed step of {args.env} is left to bisect")
+        for key in steps:
+            self._one(args, places, key)
+        return 0
+
+    def _one(self, args: argparse.Namespace, places, step) -> int:
         from allocbench.history import bisect_run, releases
         from allocbench.history import confirmations as store
         from allocbench.history.bisection import Search
@@ -76,23 +97,22 @@ class Bisect(Command):
         from allocbench.report.confirm import PART_THRESHOLD, threshold_of
 
         root = pathlib.Path.cwd()
-        places = store.Places(pathlib.Path(args.results).absolute())
         machine, env_name, before, after, figure = (args.machine, args.env, args.before,
                                                     args.after, args.figure)  # fmt: skip
         name = bisect_run.figure_name(figure) if figure else None
-        if args.step:
-            if args.before or args.after or args.env:
+        if step:
+            if args.before or args.after or (args.env and not args.confirmed):
                 raise UserError("--step names the releases and the environment: drop --from, "
                                 "--to and --env")  # fmt: skip
-            entry = store.read_confirmations(places).get(args.step)
+            entry = store.read_confirmations(places).get(step)
             if entry is None:
-                raise UserError(f"no step {args.step!r:.80} in {places.confirmations}")
+                raise UserError(f"no step {step!r:.80} in {places.confirmations}")
             machine, env_name, before, after = (entry["machine"], entry["env"],
                                                 entry["before"], entry["after"])  # fmt: skip
             confirmed = [n for n, f in entry["figures"].items() if f.get("verdict") == "confirmed"]
             name = name or (confirmed[0] if confirmed else None)
             if name not in confirmed:
-                raise UserError(f"{args.step}: no confirmed figure {name!r:.80}")
+                raise UserError(f"{step}: no confirmed figure {name!r:.80}")
         if not (name and before and after):
             raise UserError("name a FIGURE, --from and --to, or a confirmed --step")
         if not (env_name or args.python):
@@ -124,3 +144,24 @@ class Bisect(Command):
             for text in bisect_run.lines(entry):
                 print(text)
         return 0
+
+
+def pending_steps(places, env: str) -> list:
+    """The keys of the confirmed steps of `env` whose first confirmed figure has no bisection
+    yet, oldest first."""
+    from allocbench.history import confirmations as store
+
+    bisected = store.read_bisections(places)
+    found = []
+    for key, entry in sorted(store.read_confirmations(places).items()):
+        if entry.get("env") != env:
+            continue
+        figures = entry.get("figures") or {}
+        confirmed = [n for n, f in figures.items() if f.get("verdict") == "confirmed"]
+        if not confirmed:
+            continue
+        done = store.bisection_key(entry["machine"], env, entry["before"], entry["after"],
+                                   confirmed[0])  # fmt: skip
+        if done not in bisected:
+            found.append(key)
+    return found
