@@ -1,17 +1,20 @@
 """The switch under parallel=True: np.zeros that parfors rewrite, allocated by calloc, unfilled.
 
 numba's parfor pass turns ``np.zeros`` into an ``np.empty`` in a parfor's init block and a
-parallel loop writing the zeros. With the switch on, ``reach_parfors`` wraps two functions of
-numba's parfors (as numba's own patch does in its code): the rewrite of ``np.zeros`` makes the
-init block call ``np.zeros``, which the switch serves from calloc, where the switch takes that
-call; and a parfor whose loop only stores zero constants into arrays its init block allocates
-that way is lowered as its init block alone, so no thread writes a page. Every other parfor,
-and every call the switch leaves to numba, is numba's own.
+parallel loop writing the zeros. With the switch on, ``reach_parfors`` wraps numba's lowering
+of a parfor (as numba's own patch does in its code): a parfor, outside any other, whose loop
+does nothing but write zero constants into C-ordered arrays that its init block allocates with
+``np.empty`` is lowered as a copy that allocates them with ``np.zeros`` (which the switch
+serves from calloc, where it takes the call) and whose loop is empty and runs over no
+iterations, so no thread writes a page. Every other parfor, nested ones (whose ``np.empty``
+numba hoists out of the enclosing loop) and every call the switch leaves to numba are numba's
+own.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Dict, Set
+import copy
+from typing import Callable, Dict, Optional, Set
 
 import numpy as np
 from numba.core import errors, ir, types
@@ -20,36 +23,23 @@ _wrapped = False
 
 
 def reach_parfors(takes: Callable[[types.Type, types.Type], bool]) -> bool:
-    """Wrap numba's parfor rewrite of np.zeros and its parfor lowering (once); `takes(shape,
-    dtype)` says whether the switch serves np.zeros of those argument types. False where this
-    numba's parfors lack what is wrapped."""
+    """Wrap numba's lowering of parfors (once); `takes(shape, dtype)` says whether the switch
+    serves np.zeros of those argument types. False where this numba's parfors lack it."""
     global _wrapped
     if _wrapped:
         return True
     try:
         from numba.parfors import parfor, parfor_lowering
 
-        convert = parfor.ConvertNumpyPass._numpy_map_to_parfor
         lower = parfor_lowering._lower_parfor_parallel
     except (ImportError, AttributeError):
         return False
 
-    def _numpy_map_to_parfor(self, equiv_set, call_name, lhs, args, kws, expr):
-        made = convert(self, equiv_set, call_name, lhs, args, kws, expr)
-        if call_name == "zeros" and made is not None:
-            states = self.pass_states
-            _alloc_zeroed(states.typingctx, states.typemap, states.calltypes, made, lhs, takes)
-        return made
-
     def _lower_parfor_parallel(lowerer, node):
-        own = getattr(node, "lowerer", None) is None  # numba >= 0.57 lets a parfor bring one
-        if own and _only_zeros_over_zeros(node, lowerer.fndesc.typemap):
-            for instr in node.init_block.body:
-                lowerer.lower_inst(instr)
-            return None
+        if getattr(node, "lowerer", None) is None:  # numba >= 0.57 lets a parfor bring one
+            node = _zero_filled(lowerer, node, takes) or node
         return lower(lowerer, node)
 
-    parfor.ConvertNumpyPass._numpy_map_to_parfor = _numpy_map_to_parfor
     parfor_lowering._lower_parfor_parallel = _lower_parfor_parallel
     from numba.core import lowering
 
@@ -60,86 +50,95 @@ def reach_parfors(takes: Callable[[types.Type, types.Type], bool]) -> bool:
     return True
 
 
-def _alloc_zeroed(typingctx, typemap, calltypes, made, lhs, takes) -> None:
-    """Make the init block's np.empty(shape, dtype) for `lhs` an np.zeros call, where the
-    switch takes it and the array type stays the same."""
-    arrty = typemap[lhs.name]
-    if type(arrty) is not types.Array or arrty.layout != "C":
-        return
-    body = made.init_block.body
-    getattrs = {
-        s.target.name: s
-        for s in body
-        if isinstance(s, ir.Assign) and isinstance(s.value, ir.Expr) and s.value.op == "getattr"
-    }
-    for stmt in body:
-        call = stmt.value if isinstance(stmt, ir.Assign) else None
-        if not isinstance(call, ir.Expr) or call.op != "call" or stmt.target.name != lhs.name:
-            continue
-        attr = getattrs.get(call.func.name)
-        old = calltypes.get(call)
-        if attr is None or attr.value.attr != "empty" or old is None or not takes(*old.args):
-            return
-        try:
-            fnty = typingctx.resolve_value_type(np.zeros)
-            sig = fnty.get_call_type(typingctx, old.args, {})
-        except errors.TypingError:
-            return
-        if sig is None or sig.return_type != arrty:
-            return
-        attr.value = ir.Expr.getattr(attr.value.value, "zeros", attr.loc)
-        typemap.pop(call.func.name)
-        typemap[call.func.name] = fnty
-        calltypes.pop(call)
-        calltypes[call] = sig
-        return
-
-
-def _zeroed(node, typemap) -> Set[str]:
-    """The arrays that `node`'s init block allocates with np.zeros and uses nowhere else."""
-    zeroed: Set[str] = set()
-    used: Set[str] = set()
-    for stmt in node.init_block.body:
-        value = stmt.value if isinstance(stmt, ir.Assign) else None
-        if isinstance(value, ir.Expr) and value.op == "call":
-            fnty = typemap.get(value.func.name)
-            if (
-                isinstance(fnty, types.Function)
-                and fnty.typing_key is np.zeros
-                and type(typemap[stmt.target.name]) is types.Array
-            ):
-                zeroed.add(stmt.target.name)
-                used.update(v.name for v in value.list_vars())
-                continue
-        used.update(v.name for v in stmt.list_vars())
-    return zeroed - used
-
-
 def _zero_constant(value: object) -> bool:
     """Whether `value` is a number whose bytes are all zero (not -0.0)."""
     numbers = (bool, int, float, complex, np.number, np.bool_)
     return isinstance(value, numbers) and not any(np.asarray(value).tobytes())
 
 
-def _only_zeros_over_zeros(node, typemap) -> bool:
-    """Whether `node`'s loop only stores zero constants into arrays its init block allocates
-    with np.zeros."""
-    zeroed = _zeroed(node, typemap)
-    if not zeroed or node.races:
-        return False
+def _zeros_written(node) -> Optional[Set[str]]:
+    """The arrays `node`'s loop writes, where it does nothing but write zero constants."""
     constants: Dict[str, object] = {}
+    written: Set[str] = set()
     for block in node.loop_body.values():
         for stmt in block.body:
             if isinstance(stmt, ir.Assign):
                 if isinstance(stmt.value, ir.Const):
                     constants[stmt.target.name] = stmt.value.value
                 elif not (isinstance(stmt.value, ir.Expr) and stmt.value.op == "build_tuple"):
-                    return False
+                    return None
             elif isinstance(stmt, (ir.SetItem, ir.StaticSetItem)):
-                if stmt.target.name not in zeroed or stmt.value.name not in constants:
-                    return False
-                if not _zero_constant(constants[stmt.value.name]):
-                    return False
+                name = stmt.value.name
+                if name not in constants or not _zero_constant(constants[name]):
+                    return None
+                written.add(stmt.target.name)
             elif not isinstance(stmt, (ir.Jump, ir.Del)):
-                return False
-    return True
+                return None
+    return written or None
+
+
+def _zero_filled(lowerer, node, takes):
+    """A copy of `node` allocating with np.zeros and with an empty loop, or None (see the
+    module's docstring)."""
+    written = _zeros_written(node)
+    if written is None or node.races:
+        return None
+    typemap, calltypes = lowerer.fndesc.typemap, lowerer.fndesc.calltypes
+    getattrs: Dict[str, ir.Assign] = {}
+    allocs: Dict[str, ir.Assign] = {}
+    for stmt in node.init_block.body:
+        value = stmt.value if isinstance(stmt, ir.Assign) else None
+        if isinstance(value, ir.Expr) and value.op == "getattr":
+            getattrs[stmt.target.name] = stmt
+        elif (
+            isinstance(value, ir.Expr)
+            and value.op == "call"
+            and stmt.target.name in written
+            and value.func.name in getattrs
+            and getattrs[value.func.name].value.attr == "empty"
+        ):
+            allocs[stmt.target.name] = stmt
+    others = [s for s in node.init_block.body if s not in allocs.values()]
+    if set(allocs) != written or any(written & {v.name for v in s.list_vars()} for s in others):
+        return None
+    typingctx = lowerer.context.typing_context
+    replaced: Dict[int, list] = {}
+    for name, stmt in allocs.items():
+        arrty, call = typemap[name], stmt.value
+        old = calltypes.get(call)
+        if type(arrty) is not types.Array or arrty.layout != "C" or old is None:
+            return None
+        if not takes(*old.args):
+            return None
+        try:
+            fnty = typingctx.resolve_value_type(np.zeros)
+            sig = fnty.get_call_type(typingctx, old.args, {})
+        except errors.TypingError:
+            return None
+        if sig is None or sig.return_type != arrty:
+            return None
+        attr = getattrs[call.func.name]
+        func = ir.Var(attr.target.scope, f"$allocbench_zeros_{id(call)}", attr.loc)
+        typemap[func.name] = fnty
+        new_call = ir.Expr.call(func, call.args, call.kws, call.loc)
+        calltypes[new_call] = sig
+        getattr_zeros = ir.Expr.getattr(attr.value.value, "zeros", attr.loc)
+        replaced[id(stmt)] = [
+            ir.Assign(getattr_zeros, func, attr.loc),
+            ir.Assign(new_call, stmt.target, stmt.loc),
+        ]
+    made = copy.copy(node)
+    made._kws = dict(node._kws)  # a Parfor is an ir.Expr: its attributes live in _kws
+    made.init_block = ir.Block(node.init_block.scope, node.init_block.loc)
+    for stmt in node.init_block.body:
+        made.init_block.body.extend(replaced.get(id(stmt), [stmt]))
+    made.loop_body = {}
+    for label, block in node.loop_body.items():
+        empty = ir.Block(block.scope, block.loc)
+        empty.body = [s for s in block.body if isinstance(s, (ir.Jump, ir.Del))]
+        made.loop_body[label] = empty
+    from numba.parfors.parfor import LoopNest
+
+    # over no iterations: the threads start, as for any parfor, with nothing to do
+    made.loop_nests = [LoopNest(n.index_variable, 0, 0, 1) for n in node.loop_nests]
+    return made

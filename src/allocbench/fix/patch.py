@@ -72,8 +72,8 @@ def patch_numba_zeros() -> bool:
     * np.zeros in ``parallel=True`` functions where allocbench.fix.parallel cannot wrap
       numba's parfors (checked on 0.68.1 only): parfors rewrite it into np.empty plus a
       parallel loop writing the zeros (whenever the shape is known), which still writes every
-      page. Where it can, the rewrite allocates with the switch's np.zeros and a loop that
-      only writes those zeros is not run; np.zeros_like is not rewritten and is reached;
+      page. Where it can, a parfor that only writes those zeros allocates with the switch's
+      np.zeros and runs an empty loop; np.zeros_like is not rewritten and is reached;
     * numba before 0.54, where @overload takes no ``target=`` and an overload of np.zeros is
       tried only after numba's own: NotImplementedError there (0.48.0 and 0.53.1 checked).
       Tested on numba 0.54.1 and 0.55.2 (np.zeros a typing template there, not yet an
