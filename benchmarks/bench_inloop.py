@@ -24,6 +24,16 @@ from allocbench.harness import inloop
 from .common import skip_where_environment_does_nothing, with_attributes
 
 
+def _measured(path, size, counting):
+    """The in-loop ratio of `path` at `size`, after its work check (n/a where the loop does
+    not allocate an array per iteration, or the environment's variant cannot apply)."""
+    skip_where_environment_does_nothing()
+    reason = inloop.work_done(path, size_bytes(size))
+    if reason:
+        raise NotImplementedError(reason)
+    return inloop.ratio(path, size_bytes(size), counting=counting)
+
+
 class InLoop:
     """Time per iteration of a loop allocating a uint8 array each iteration, over the same
     loop without the allocation, both in one process: the median of the rounds' ratios, each
@@ -36,11 +46,7 @@ class InLoop:
     timeout = 120
 
     def setup(self, path, size):
-        skip_where_environment_does_nothing()
-        reason = inloop.work_done(path, size_bytes(size))
-        if reason:
-            raise NotImplementedError(reason)
-        self.figure = inloop.ratio(path, size_bytes(size))
+        self.figure = _measured(path, size, counting=False)
 
     @with_attributes(unit="ratio")
     def track_loop_over_control(self, path, size):
@@ -61,11 +67,7 @@ class InLoopCounting:
     timeout = 120
 
     def setup(self, path, size):
-        skip_where_environment_does_nothing()
-        reason = inloop.work_done(path, size_bytes(size))
-        if reason:
-            raise NotImplementedError(reason)
-        self.figure = inloop.ratio(path, size_bytes(size), counting=True)
+        self.figure = _measured(path, size, counting=True)
 
     @with_attributes(unit="ratio")
     def track_loop_over_control_counting(self, path, size):

@@ -102,11 +102,16 @@ def read_confirmations(places: Places) -> Dict[str, Dict[str, Any]]:
     return _read(places.confirmations, "confirmations file")
 
 
+def _put(path: pathlib.Path, what: str, key: str, entry: Mapping[str, Any]) -> None:
+    """Add or replace one entry of the store file `path` (`what` names it in errors)."""
+    entries = _read(path, what)
+    entries[key] = dict(entry)
+    _write(path, entries)
+
+
 def write_confirmation(places: Places, key: str, entry: Mapping[str, Any]) -> None:
     """Add or replace the confirmation of one release pair."""
-    entries = read_confirmations(places)
-    entries[key] = dict(entry)
-    _write(places.confirmations, entries)
+    _put(places.confirmations, "confirmations file", key, entry)
 
 
 def read_floor(places: Places) -> Dict[str, Dict[str, Any]]:
@@ -116,9 +121,7 @@ def read_floor(places: Places) -> Dict[str, Dict[str, Any]]:
 
 def write_floor(places: Places, key: str, entry: Mapping[str, Any]) -> None:
     """Add or replace the floor of one machine and environment."""
-    entries = read_floor(places)
-    entries[key] = dict(entry)
-    _write(places.floor, entries)
+    _put(places.floor, "floor file", key, entry)
 
 
 def bisection_key(machine: str, env: str, before: str, after: str, figure: str) -> str:
@@ -133,9 +136,7 @@ def read_bisections(places: Places) -> Dict[str, Dict[str, Any]]:
 
 def write_bisection(places: Places, key: str, entry: Mapping[str, Any]) -> None:
     """Add or replace the bisection of one figure between two releases."""
-    entries = read_bisections(places)
-    entries[key] = dict(entry)
-    _write(places.bisections, entries)
+    _put(places.bisections, "bisections file", key, entry)
 
 
 def current(entry: Mapping[str, Any], name: str, recorded: Sequence[Optional[float]]) -> bool:
