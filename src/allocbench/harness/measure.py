@@ -167,8 +167,8 @@ def steady_ratio(
         if width <= bound:
             break
         if len(ratios) >= max_rounds or time.perf_counter() - started > budget_seconds:
-            raise TooNoisy(f"too noisy here: {what} spread by +-{width:.1%} over {len(ratios)} "
-                           f"rounds, beyond the +-{bound:.0%} a figure needs")  # fmt: skip
+            raise TooNoisy(f"too noisy here: {what} spread by +-{width:.2%} over {len(ratios)} "
+                           f"rounds, beyond the +-{bound:.1%} a figure needs")  # fmt: skip
     return Rounds(statistics.median(tops), statistics.median(bottoms), statistics.median(ratios),
                   width, len(ratios))  # fmt: skip
 
