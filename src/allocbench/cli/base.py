@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import pathlib
 import sys
 from typing import Any, Dict, NoReturn, Optional, Type
 
@@ -90,6 +92,37 @@ def add_results_option(parser: argparse.ArgumentParser) -> None:
 
 def print_json(data: object) -> None:
     print(json.dumps(data, indent=1))
+
+
+def positive_int(text: str) -> int:
+    """A whole number of at least 1, for an option."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
+    return value
+
+
+#: Where numba's git repository is, when --repo is not given.
+NUMBA_GIT_VARIABLE = "ALLOCBENCH_NUMBA_GIT"
+
+
+def add_numba_git_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repo", type=pathlib.Path, metavar="GITDIR",
+                        help=f"numba's git (default ${NUMBA_GIT_VARIABLE})")  # fmt: skip
+
+
+def numba_git(args: argparse.Namespace) -> pathlib.Path:
+    """numba's git repository: --repo, else $ALLOCBENCH_NUMBA_GIT; UserError where neither."""
+    from allocbench.errors import UserError
+
+    found = args.repo or os.environ.get(NUMBA_GIT_VARIABLE)
+    if not found:
+        raise UserError(f"name numba's git repository: --repo GITDIR or ${NUMBA_GIT_VARIABLE} "
+                        "(a clone of https://github.com/numba/numba)")  # fmt: skip
+    return pathlib.Path(found)
 
 
 def size_argument(text: str) -> int:

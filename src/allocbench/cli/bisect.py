@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import os
 import pathlib
 
 from allocbench.cli.base import (
     Command,
     add_json_option,
+    add_numba_git_option,
     add_results_option,
     add_table_option,
+    numba_git,
+    positive_int,
     print_json,
 )
-from allocbench.cli.confirm import _positive
 from allocbench.errors import UserError
-
-#: Where numba's git repository is, when --repo is not given.
-REPO_VARIABLE = "ALLOCBENCH_NUMBA_GIT"
 
 
 class Bisect(Command):
@@ -48,8 +46,7 @@ class Bisect(Command):
             metavar="PYTHON",
             help="or an interpreter with the numpy to build against",
         )
-        parser.add_argument("--repo", type=pathlib.Path, metavar="GITDIR",
-                            help=f"numba's git (default ${REPO_VARIABLE})")  # fmt: skip
+        add_numba_git_option(parser)
         parser.add_argument(
             "--machine", default="local", help="its name in bisections.json (default local)"
         )
@@ -57,18 +54,18 @@ class Bisect(Command):
         add_table_option(parser)
         parser.add_argument(
             "--rounds",
-            type=_positive,
+            type=positive_int,
             default=5,
             help="processes of each end and probe (default 5)",
         )
         parser.add_argument(
             "--max-rounds",
-            type=_positive,
+            type=positive_int,
             default=8,
             help="before an unclear probe is skipped (default 8)",
         )
         parser.add_argument(
-            "--max-builds", type=_positive, default=16, help="builds a run may make (default 16)"
+            "--max-builds", type=positive_int, default=16, help="builds a run may make (default 16)"
         )
         add_json_option(parser)
 
@@ -120,10 +117,7 @@ class Bisect(Command):
         bisect_run.check_names([machine])
         releases.parse_version(before, candidate=True)
         releases.parse_version(after, candidate=True)
-        repo_path = args.repo or os.environ.get(REPO_VARIABLE)
-        if not repo_path:
-            raise UserError(f"name numba's git repository: --repo GITDIR or ${REPO_VARIABLE}")
-        repo = Repository(pathlib.Path(repo_path))
+        repo = Repository(numba_git(args))
         base, line = bisect_run.line_between(repo, before, after)
         where, interp, env_name = bisect_run.setting_for(root, places, env_name, args.python)
         say = (lambda _: None) if args.json else print

@@ -10,18 +10,9 @@ from allocbench.cli.base import (
     add_json_option,
     add_results_option,
     add_table_option,
+    positive_int,
     print_json,
 )
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
-    return value
 
 
 class Confirm(Command):
@@ -32,11 +23,11 @@ class Confirm(Command):
         add_results_option(parser)
         add_table_option(parser)
         parser.add_argument("--machine", help="only this machine's results (default: all)")
-        parser.add_argument("--rounds", type=_positive, default=5,
+        parser.add_argument("--rounds", type=positive_int, default=5,
                             help="fresh processes per release (default 5)")  # fmt: skip
-        parser.add_argument("--max-pairs", type=_positive, default=6,
+        parser.add_argument("--max-pairs", type=positive_int, default=6,
                             help="release pairs measured in one run (default 6)")  # fmt: skip
-        parser.add_argument("--budget", type=_positive, default=1800, metavar="SECONDS",
+        parser.add_argument("--budget", type=positive_int, default=1800, metavar="SECONDS",
                             help="no new pair starts after this (default 1800)")  # fmt: skip
         add_json_option(parser)
 

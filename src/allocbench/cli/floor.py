@@ -10,9 +10,9 @@ from allocbench.cli.base import (
     add_json_option,
     add_results_option,
     add_table_option,
+    positive_int,
     print_json,
 )
-from allocbench.cli.confirm import _positive
 
 
 class Floor(Command):
@@ -24,7 +24,7 @@ class Floor(Command):
         add_table_option(parser)
         parser.add_argument("--machine", help="this machine's results (default: any)")
         parser.add_argument("--env", help="the asv environment (default: the newest release's)")
-        parser.add_argument("--processes", type=_positive, default=5,
+        parser.add_argument("--processes", type=positive_int, default=5,
                             help="fresh processes (default 5)")  # fmt: skip
         add_json_option(parser)
 

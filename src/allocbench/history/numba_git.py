@@ -103,6 +103,19 @@ class Repository:
                         what=f"no release tag {version} in numba's history here")  # fmt: skip
         return check_sha(out.strip())
 
+    def main(self) -> str:
+        """The commit numba's main branch is at here: the local branch (a clone or a mirror),
+        else origin's; GitError where the repository has neither."""
+        for ref in ("refs/heads/main", "refs/remotes/origin/main"):
+            try:
+                out = self._git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+                                what="no main branch")  # fmt: skip
+            except GitError:
+                continue
+            return check_sha(out.strip())
+        raise GitError(f"{self.path}: no main branch (refs/heads/main or origin/main): is it "
+                       "a clone of numba's repository?")  # fmt: skip
+
     def merge_base(self, a: str, b: str) -> str:
         """The best common ancestor of commits `a` and `b`."""
         out = self._git(["merge-base", check_sha(a), check_sha(b)],
