@@ -359,6 +359,18 @@ def test_a_release_that_moved_a_tracked_ratio_is_named_and_noise_is_not(tmp_path
     assert _steps(results)[0].startswith("- **No release changed**")
 
 
+def test_the_environments_without_a_floor_are_named_in_one_line(tmp_path, hashes):
+    results = tmp_path / "results"
+    envs = ("virtualenv-py3.8-numpy1.18.5", "virtualenv-py3.10-numpy1.22.4")
+    for env in envs:
+        for version in ("0.55.2", "0.56.4"):
+            _write(results, "box", hashes[version], env, _ratios(0.5))
+    floors = [line for line in _steps(results) if "The floor" in line]
+    assert len(floors) == 1
+    assert floors[0].startswith("- **The floor: not measured** for ")
+    assert all(env in floors[0] for env in envs) and " on box " in floors[0]
+
+
 def test_no_claim_about_release_steps_without_the_figures(tmp_path, hashes):
     results = tmp_path / "results"
     env = "virtualenv-py3.8-numpy1.18.5"

@@ -151,12 +151,11 @@ def _floor_blocks(checks: Checks, runs: Sequence[Run]) -> List[Block]:
     series = sorted({(r.machine, r.env) for r in plain(runs)
                      if any(b == Bench.OVER_CONTROL for b, _ in r.values)})  # fmt: skip
     blocks = []
+    unmeasured: Dict[str, List[str]] = defaultdict(list)
     for machine, env in series:
         run = checks.floor.get(f"{machine}|{env}")
         if not run:
-            blocks.append(bullet(bold("The floor: not measured"), " for ", Name(env), " on ",
-                                 Name(machine), " (allocbench floor); steps are judged by the "
-                                 "rank test alone."))  # fmt: skip
+            unmeasured[machine].append(env)
             continue
         families = sorted({family_of(n) for n in run.get("figures", {})})
         shown = []
@@ -172,6 +171,11 @@ def _floor_blocks(checks: Checks, runs: Sequence[Run]) -> List[Block]:
             "smallest change this run could detect, the widest spread (max / min - 1) of a "
             "figure of each path: ", join(shown, "; ") if shown else "no figure measured",
             ". No change within it is named."))  # fmt: skip
+    for machine, envs in sorted(unmeasured.items()):
+        blocks.append(bullet(bold("The floor: not measured"), " for ",
+                             join([Name(env) for env in envs], ", "), " on ", Name(machine),
+                             " (allocbench floor); steps there are judged by the rank test "
+                             "alone."))  # fmt: skip
     return blocks
 
 
