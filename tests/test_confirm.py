@@ -260,3 +260,21 @@ def test_an_in_loop_step_is_explained_by_the_parts_a_loop_has():
                                "call": moved(158, 95)}}}  # fmt: skip
     assert _moved(entry, 8).startswith("what moved: unboxing")
     assert _moved(entry, 8, IN_LOOP_PARTS) == "what moved: the allocation, 52 -> 17 ns, p=0.008"
+
+
+def test_the_pairs_with_the_largest_steps_are_confirmed_first():
+    from allocbench.report.candidates import by_pair, step_size
+
+    table = {r.numba: r for r in load_table()}
+
+    def figure(before, after, values, name="f", source="asv"):
+        return Figure("m", "e", table[before], table[after], name, values, source)
+
+    small = figure("0.55.2", "0.56.0", (1.0, 1.25))  # 1.25x
+    large = figure("0.56.4", "0.57.0", (24.0, 11.0), name="g", source="report")  # 0.46x
+    middle = figure("0.53.1", "0.54.0", (1.0, 0.6))  # 0.6x
+    bad = figure("0.50.0", "0.50.1", (float("nan"), 1.0))
+    pairs = list(by_pair([small, bad, middle, large]))
+    assert [p[2] for p in pairs] == ["0.56.4", "0.53.1", "0.55.2", "0.50.0"]
+    assert step_size(bad) == 0.0
+    assert step_size(large) == pytest.approx(step_size(figure("0.57.0", "0.56.4", (11.0, 24.0))))

@@ -320,6 +320,32 @@ def test_the_patched_build_has_a_virtualenv_of_its_own_and_runs_its_releases(env
     assert [r.numba for r in planned[patched[0]]] == ["0.57.1", "0.68.1"]
 
 
+def test_with_every_release_the_variants_measure_a_few_spread_from_first_to_newest(envs):
+    table = releases.load()
+    planned = selection.plan(selection.choose(table, [r.numba for r in table]), envs)
+    for env in envs:
+        supported = [r for r in table if env.supports(r)]
+        if env.plain:
+            assert planned[env] == supported or env in selection.bridges(envs, table)
+        elif env.switch or env.build:
+            chosen = planned[env]
+            assert len(chosen) == selection.VARIANT_RELEASES < len(supported)
+            assert chosen[0] == supported[0] and chosen[-1] == supported[-1]
+            keys = [r.key for r in chosen]
+            assert keys == sorted(set(keys))
+        else:
+            assert planned[env] == supported[-1:]
+
+
+@pytest.mark.parametrize(
+    "count, wanted",
+    [(1, [9]), (2, [0, 9]), (4, [0, 3, 6, 9]), (10, list(range(10))), (12, list(range(10)))],
+)
+def test_spread_takes_evenly_spaced_releases_with_both_ends(count, wanted):
+    table = releases.load()[:10]
+    assert selection.spread(table, count) == [table[i] for i in wanted]
+
+
 def test_each_allocator_runs_the_newest_release_in_the_plain_virtualenv(envs):
     under = {e.allocator: e for e in envs if e.allocator}
     assert set(under) == set(ALLOCATORS)

@@ -37,6 +37,11 @@ from allocbench.history.releases import Release, find, load
 DEFAULT_RELEASES = ("0.48.0", "0.53.1", "0.57.1")
 #: How many releases of the next series a bridge runs after an older series ends.
 JOIN_RELEASES = 2
+#: How many releases the run-time switch and the patched build measure when every release is
+#: chosen (--all): spread evenly from the first each supports to the newest, so that their
+#: series covers the releases while --all stays within 90 minutes (a patched release is a
+#: numba build).
+VARIANT_RELEASES = 4
 
 #: Parameter values, as the benchmark's class takes them (asv writes each as its repr).
 Values = Tuple[object, ...]
@@ -305,7 +310,8 @@ def plan(
 ) -> Dict[Environment, List[Release]]:
     """For each environment, the chosen releases that can run in it; under glibc tunables or
     another malloc only the newest of them, since they change the allocator, not numba's code;
-    with `quick_variants` (the default job) the same for the switch and the patched build. A
+    with `quick_variants` (the default job) the same for the switch and the patched build,
+    and otherwise `VARIANT_RELEASES` of them spread evenly (`spread`). A
     bridge among the environments `every` (by default `envs`; `bridges`, over the release
     `table`, by default the package's) runs only where the series of the other plain ones meet
     (`bridge_releases`), so that naming it alone plans what the whole job would."""
@@ -317,15 +323,27 @@ def plan(
     newest_only = {
         env for env in envs if env.tunables or env.allocator or (quick_variants and not env.plain)
     }
+    sparse = {env for env in envs if not env.plain and env not in newest_only}
     everywhere = list(envs if every is None else every)
     joining = bridges(everywhere, load() if table is None else table)
     series = [runnable(env) for env in everywhere if env.plain and env not in joining]
     return {
         env: chosen[-1:] if env in newest_only
+        else spread(chosen, VARIANT_RELEASES) if env in sparse
         else bridge_releases(chosen, series) if env in joining
         else chosen
         for env, chosen in runs.items()
     }  # fmt: skip
+
+
+def spread(chosen: Sequence[Release], count: int) -> List[Release]:
+    """`count` of the `chosen` releases (all where there are no more), evenly spaced from the
+    first to the last, both included."""
+    if len(chosen) <= count:
+        return list(chosen)
+    if count == 1:
+        return list(chosen[-1:])
+    return [chosen[round(i * (len(chosen) - 1) / (count - 1))] for i in range(count)]
 
 
 def bridge_releases(

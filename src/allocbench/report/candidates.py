@@ -108,14 +108,25 @@ def report_steps(runs: Sequence[Run]) -> List[Figure]:
 Pair = Tuple[str, str, str, str]
 
 
+def step_size(figure: Figure) -> float:
+    """How far the figure moved between the two releases, either way: |log(after / before)|;
+    0 where either value is not a positive number."""
+    before, after = figure.recorded
+    if not (before > 0 and after > 0 and math.isfinite(before) and math.isfinite(after)):
+        return 0.0
+    return abs(math.log(after / before))
+
+
 def by_pair(figures: Sequence[Figure]) -> Dict[Pair, List[Figure]]:
     """The figures grouped by (machine, environment, release before, release after), each
-    figure once (asv's first where both name it), asv's pairs first."""
+    figure once (asv's first where both name it); the pairs whose largest step is largest
+    first, so that a run's cap on the pairs it confirms leaves out the smallest steps."""
     grouped: Dict[Pair, Dict[str, Figure]] = {}
     for f in sorted(figures, key=lambda f: f.source != "asv"):
         key = (f.machine, f.env, f.before.numba, f.after.numba)
         grouped.setdefault(key, {}).setdefault(f.name, f)
-    return {k: list(v.values()) for k, v in grouped.items()}
+    largest = {k: max(step_size(f) for f in v.values()) for k, v in grouped.items()}
+    return {k: list(grouped[k].values()) for k in sorted(grouped, key=lambda k: -largest[k])}
 
 
 def candidates(
