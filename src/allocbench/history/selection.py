@@ -37,10 +37,10 @@ from allocbench.history.releases import Release, find, load
 DEFAULT_RELEASES = ("0.48.0", "0.53.1", "0.57.1")
 #: How many releases of the next series a bridge runs after an older series ends.
 JOIN_RELEASES = 2
-#: How many releases the run-time switch and the patched build measure when every release is
-#: chosen (--all): spread evenly from the first each supports to the newest, so that their
-#: series covers the releases while --all stays within 90 minutes (a patched release is a
-#: numba build).
+#: How many releases the run-time switch and the patched build measure when more are chosen
+#: (--all): spread evenly from the first each supports to the newest, so that their series
+#: covers the releases while --all stays within 90 minutes (a patched release is a numba
+#: build).
 VARIANT_RELEASES = 4
 
 #: Parameter values, as the benchmark's class takes them (asv writes each as its repr).
