@@ -8,7 +8,8 @@ those releases, on that machine and Python, says "confirmed"; the others are wri
 plugin (allocbench.asv_plugin) filters them in every ``asv publish``, with the revisions asv
 gives its publishers (asv writes its index.json, with the same mapping, only after them);
 ``allocbench site`` reads the mapping from index.json. Files are replaced whole
-(allocbench.files). Run again on lists already filtered, it changes nothing.
+(allocbench.files). asv's own lists are kept beside them (``regressions-asv.*``), so that run
+again, with confirmations made since, it filters asv's lists anew.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ from allocbench.history.releases import Release
 REGRESSIONS = "regressions.json"
 FEED = "regressions.xml"
 UNCONFIRMED = "regressions-unconfirmed.json"
+#: asv's lists as asv wrote them, kept beside the filtered ones: filtering again (after a
+#: confirmation made since asv published) starts from these, so a step confirmed later is
+#: listed again.
+AS_ASV_WROTE = {REGRESSIONS: "regressions-asv.json", FEED: "regressions-asv.xml"}
 #: Marks a regressions.json already filtered.
 FILTERED = "allocbench_confirmed_only"
 _ATOM = "http://www.w3.org/2005/Atom"
@@ -71,7 +76,10 @@ def keep_confirmed(
     if not path.is_file() or (to_hash is None and not index_path.is_file()):
         return []
     data = files.load_json(path)
-    if not isinstance(data, dict) or data.get(FILTERED):
+    if not isinstance(data, dict):
+        return read_unconfirmed(html_dir)
+    data = _as_asv_wrote(html_dir, data)
+    if data is None:
         return read_unconfirmed(html_dir)
     if to_hash is None:
         to_hash = files.load_json(index_path).get("revision_to_hash") or {}
@@ -101,6 +109,24 @@ def keep_confirmed(
     files.write_text(html_dir / UNCONFIRMED, json.dumps(dropped, indent=1))
     _prune_feed(html_dir / FEED, dropped)
     return dropped
+
+
+def _as_asv_wrote(html_dir: pathlib.Path, data: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """asv's regressions list as asv wrote it: `data` where asv wrote it now (then it and the
+    feed are kept as they are, `AS_ASV_WROTE`), else the copy kept when it was; None where
+    `data` was filtered and no copy was kept (a site from before the copies)."""
+    kept = {name: html_dir / copy for name, copy in AS_ASV_WROTE.items()}
+    if not data.get(FILTERED):
+        files.write_text(kept[REGRESSIONS], json.dumps(data))
+        if (html_dir / FEED).is_file():
+            files.write_bytes(kept[FEED], files.read_bytes(html_dir / FEED))
+        return data
+    if not kept[REGRESSIONS].is_file():
+        return None
+    if kept[FEED].is_file():
+        files.write_bytes(html_dir / FEED, files.read_bytes(kept[FEED]))
+    found = files.load_json(kept[REGRESSIONS])
+    return found if isinstance(found, dict) and not found.get(FILTERED) else None
 
 
 def _prune_feed(path: pathlib.Path, dropped: Sequence[Mapping[str, Any]]) -> None:
