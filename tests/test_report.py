@@ -520,8 +520,13 @@ def test_what_numbas_runtime_counts_is_read_from_the_two_in_loop_figures(tmp_pat
         _write(results, "box", hashes[version], env, {
             Bench.IN_LOOP: [[alone], params, "v", 0, 1.0],
             Bench.IN_LOOP_COUNTING: [[counted], params, "v", 0, 1.0]})  # fmt: skip
+    # The same release in a second environment is named with its environment.
+    _write(results, "box", hashes["0.56.4"], "virtualenv-py3.8-numpy1.18.5", {
+        Bench.IN_LOOP: [[22.5], params, "v", 0, 1.0],
+        Bench.IN_LOOP_COUNTING: [[22.2], params, "v", 0, 1.0]})  # fmt: skip
     (line,) = lines(counting(runs.collect(load(results), releases.load())))
-    assert "0.56.4 24.4 (24.9 counted), 0.57.0 11.0 (23.1 counted)" in line
+    assert (f"{env}: 0.56.4 24.4 (24.9 counted), 0.57.0 11.0 (23.1 counted); "
+            "virtualenv-py3.8-numpy1.18.5: 0.56.4 22.5 (22.2 counted).") in line  # fmt: skip
     assert line.endswith(
         "counting only when asked (counted over uncounted beyond 1.5x) in numba 0.57.0; "
         "counting always (the two agree) in numba 0.56.4."

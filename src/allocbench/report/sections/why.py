@@ -4,7 +4,7 @@ numba's runtime counts."""
 from __future__ import annotations
 
 import statistics
-from typing import List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 from allocbench.catalog import HEADLINE_SIZE, MMAP_THRESHOLD_MAX, Bench
 from allocbench.report.findings import Block, Name, Text, bold, bullet, join
@@ -88,8 +88,14 @@ def counting(runs: Sequence[Run]) -> List[Block]:
         return []
     asked = [r for r, a, c in rows if c / a > _COUNTING_SHOWS]
     always = [r for r, a, c in rows if c / a <= _COUNTING_SHOWS]
-    shown = join([Text.of(Name(r.label), f" {a:.1f} ({c:.1f} counted)") for r, a, c in rows],
-                 ", ")  # fmt: skip
+    series: Dict[Tuple[str, str], List[Text]] = {}
+    for r, a, c in rows:
+        series.setdefault((r.env, r.machine), []).append(
+            Text.of(Name(r.label), f" {a:.1f} ({c:.1f} counted)"))  # fmt: skip
+    machines = {machine for _, machine in series}
+    shown = join([Text.of(Name(env), *((" on ", Name(machine)) if len(machines) > 1 else ()),
+                          ": ", join(figures, ", "))
+                  for (env, machine), figures in series.items()], "; ")  # fmt: skip
     verdict = [
         Text.of(words, join([Name(v) for v in dict.fromkeys(r.label for r in which)], ", "))
         for words, which in (("counting only when asked (counted over uncounted beyond "
