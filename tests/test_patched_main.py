@@ -99,7 +99,7 @@ def test_a_main_whose_llvmlite_no_release_has_is_said(tmp_path, capsys):
     repo = _repo(tmp_path / "r", {"setup.py": SETUP_PY.format(low="9.0.0dev0", high="9.1")})
     err = _one_line(capsys, ["build-numba", "main", "--repo", str(repo), "--out",
                              str(tmp_path / "w")])  # fmt: skip
-    python = "%d.%d" % sys.version_info[:2]
+    python = "{}.{}".format(*sys.version_info[:2])
     assert f"no llvmlite of the release table for Python {python} at or above 9.0.0.dev0" in err
 
 
