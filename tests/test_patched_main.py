@@ -13,6 +13,7 @@ import tarfile
 import zipfile
 
 import pytest
+from packaging.version import Version
 
 from allocbench.cli import main
 from allocbench.history import patched_main, patched_numba
@@ -139,12 +140,16 @@ def test_main_builds_patched_and_names_its_commit(tmp_path):
     assert built.commit == tip
     assert built.version == f"0.68.0dev0+1.g{tip[:12]}.{patched_numba.LOCAL_LABEL}"
     assert built.wheel.parent == tmp_path / "wheels" and built.wheel.is_file()
-    assert built.wheel.name.startswith(f"numba-{built.version}-")
+    assert built.wheel.name.startswith(f"numba-{Version(built.version)}-")  # as pip writes it
     release = next(r for r in table if r.numba == SDIST_VERSION)
     assert built.llvmlite == release.llvmlite
     with zipfile.ZipFile(built.wheel) as wheel:
         names = wheel.namelist()
         assert tip in wheel.read("numba/_version.py").decode()
-        runtime = [n for n in names if pathlib.PurePath(n).name.startswith("_nrt_python")]
+        runtime = [
+            n
+            for n in names
+            if pathlib.PurePath(n).name.startswith("_nrt_python.") and n.endswith(".so")
+        ]
         assert len(runtime) == 1
         assert b"MemInfo_alloc_aligned_zeroed" in wheel.read(runtime[0])
