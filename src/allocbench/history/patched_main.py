@@ -12,13 +12,11 @@ Python, nothing is built and the message says so.
 from __future__ import annotations
 
 import pathlib
-import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
 from typing import Sequence
 
-from allocbench import files
 from allocbench.history import llvmlite_pin, patched_numba
 from allocbench.history.commit_build import interpreter, write_version
 from allocbench.history.numba_git import Repository
@@ -51,12 +49,7 @@ def build_main(
     commit = repo.main()
     version = f"{repo.describe(commit)}.{patched_numba.LOCAL_LABEL}"
     diff = patched_numba.patch_path(max(patched_numba.PATCHES, key=parse_version))
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise patched_numba.CannotBuild(
-            f"cannot make the folder {out_dir}: {exc.strerror or exc}"
-        ) from None
+    patched_numba.make_out_dir(out_dir)
     with tempfile.TemporaryDirectory(prefix="allocbench-numba-main-") as tmp:
         scratch = pathlib.Path(tmp)
         tarball = repo.archive(commit, scratch / "tree.tar.gz", f"numba-{commit[:12]}")
@@ -68,7 +61,5 @@ def build_main(
         write_version(source, version, commit)
         log = out_dir / f"numba-{version}-build.log"
         wheel = patched_numba.build(source, scratch / "wheel", log, python)
-        target = out_dir / wheel.name
-        with files.replacing(target) as temporary:
-            shutil.copyfile(wheel, temporary)
+        target = patched_numba.keep_wheel(wheel, out_dir)
     return MainWheel(target, commit, version, llvmlite)

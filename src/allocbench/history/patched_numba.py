@@ -118,21 +118,30 @@ def build_wheel(version: str, out_dir: pathlib.Path, python: str = sys.executabl
     diff = patch_path(version)
     out_dir = check_out_dir(out_dir)
     check_build_requirements(python)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CannotBuild(f"cannot make the folder {out_dir}: {exc.strerror or exc}") from None
+    make_out_dir(out_dir)
     with tempfile.TemporaryDirectory(prefix="allocbench-numba-") as tmp:
         sdist = download_sdist(version, pathlib.Path(tmp), python)
         source = unpack(sdist, pathlib.Path(tmp) / "src")
         apply_patch(source, diff, version)
         set_local_version(source, version)
         log = out_dir / f"numba-{patched_version(version)}-build.log"
-        wheel = build(source, pathlib.Path(tmp) / "wheel", log, python)
-        target = out_dir / wheel.name
-        with files.replacing(target) as temporary:
-            shutil.copyfile(wheel, temporary)
-        return target
+        return keep_wheel(build(source, pathlib.Path(tmp) / "wheel", log, python), out_dir)
+
+
+def make_out_dir(out_dir: pathlib.Path) -> None:
+    """Make the wheel's folder, with its parents; CannotBuild where it cannot be made."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CannotBuild(f"cannot make the folder {out_dir}: {exc.strerror or exc}") from None
+
+
+def keep_wheel(wheel: pathlib.Path, out_dir: pathlib.Path) -> pathlib.Path:
+    """Copy the built `wheel` into `out_dir` whole (never a partial file); its new path."""
+    target = out_dir / wheel.name
+    with files.replacing(target) as temporary:
+        shutil.copyfile(wheel, temporary)
+    return target
 
 
 def check_out_dir(out_dir: pathlib.Path) -> pathlib.Path:
